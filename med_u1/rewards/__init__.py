@@ -34,14 +34,15 @@ def compute_score(
     """
     config = RewardConfig.from_kwargs(kwargs)
     task = task_of(data_source)
-    extras = read_extras(extra_info)
-    references = read_references(ground_truth, extras)
+    info = extra_info if type(extra_info) is dict or isinstance(extra_info, Mapping) else {}
+    references = read_references(ground_truth, info)
     if not references:
         if data_source not in _warned_sources:
             _warned_sources.add(data_source)
             logger.warning("%s row without a usable ground truth (%r): scored 0", data_source, ground_truth)
         return unscorable()
-    return PRESET_SCORERS[config.preset](task, as_text(solution_str), references, extras, config)
+    num_tokens, response_length = read_budget(info)
+    return PRESET_SCORERS[config.preset](task, as_text(solution_str), references, num_tokens, response_length, config)
 
 
 def unscorable() -> dict:
@@ -71,35 +72,25 @@ def as_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def read_extras(extra_info: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The fields verifiers use, normalised: limits, options, output type, budget, length."""
-    info = extra_info if type(extra_info) is dict or isinstance(extra_info, Mapping) else {}
-    return {
-        "lower_limit": _plain(info.get("lower_limit")),
-        "upper_limit": _plain(info.get("upper_limit")),
-        "options": info.get("options"),
-        "output_type": _plain(info.get("output_type")),
-        "num_tokens": _as_int(info.get("num_tokens")),
-        "response_length": _as_length(info.get("response_length", info.get("valid_response_length"))),
-    }
+def read_budget(extra_info: Mapping[str, Any]) -> tuple[int | None, float | None]:
+    """``(num_tokens, response_length)``: the length budget and the tokens verl counted."""
+    length = extra_info.get("response_length")
+    if length is None:
+        length = extra_info.get("valid_response_length")
+    return _as_int(extra_info.get("num_tokens")), _as_length(length)
 
 
-def read_references(ground_truth: Any, extras: Mapping[str, Any]) -> list[Reference]:
-    """One Reference per acceptable answer: a list ground truth means any of its items."""
+def read_references(ground_truth: Any, extra_info: Mapping[str, Any]) -> list[Reference]:
+    """One Reference per acceptable answer: a list ground truth means any of its items.
+
+    Limits, options and output type are passed on as the row has them; the verifiers
+    read numpy scalars and strings alike.
+    """
+    get = extra_info.get
+    details = (get("lower_limit"), get("upper_limit"), get("options"), get("output_type"))
     if type(ground_truth) is str and ground_truth.strip():
-        return [Reference(ground_truth, extras["lower_limit"], extras["upper_limit"], extras["options"], extras["output_type"])]
-    items = _as_items(ground_truth)
-    return [
-        Reference(
-            ground_truth=text,
-            lower_limit=extras["lower_limit"],
-            upper_limit=extras["upper_limit"],
-            options=extras["options"],
-            output_type=extras["output_type"],
-        )
-        for text in (_truth_text(item) for item in items)
-        if text is not None
-    ]
+        return [Reference(ground_truth, *details)]
+    return [Reference(text, *details) for text in map(_truth_text, _as_items(ground_truth)) if text is not None]
 
 
 def _as_items(value: Any) -> list[Any]:

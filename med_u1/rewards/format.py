@@ -7,7 +7,15 @@ think block, between the two blocks and after the answer block.
 
 from __future__ import annotations
 
-from med_u1.rewards.response import ANSWER_CLOSE, THINK_CLOSE, TagLayout
+from med_u1.rewards.response import (
+    ANSWER_CLOSE,
+    ANSWER_OPEN,
+    STRUCTURE_TAGS,
+    THINK_CLOSE,
+    THINK_OPEN,
+    TagLayout,
+    extract_answer,
+)
 
 
 def structure_ok(response: str, layout: TagLayout, think_in_prompt: bool = False) -> bool:
@@ -28,3 +36,43 @@ def structure_ok(response: str, layout: TagLayout, think_in_prompt: bool = False
     after = response[answer_close + len(ANSWER_CLOSE) :]
     return not between.strip() and not after.strip()
 
+
+def read_structure(text: str, start: int = 0, end: int | None = None, think_in_prompt: bool = False) -> tuple[bool, str | None]:
+    """``(format_ok, pred)``: :func:`structure_ok` and :func:`extract_answer` of ``text[start:end]``.
+
+    A well-formed response is recognised in place from a handful of searches anchored
+    on its tags; anything else is copied out and gets the full tag count.
+    """
+    end = len(text) if end is None else end
+    if not think_in_prompt:
+        answer = well_formed_answer(text, start, end)
+        if answer is not None:
+            return True, answer.strip()
+    response = text[start:end]
+    return structure_ok(response, TagLayout.of(response), think_in_prompt), extract_answer(response)
+
+
+def well_formed_answer(text: str, start: int = 0, end: int | None = None) -> str | None:
+    """The answer block of ``text[start:end]`` when that is exactly one think block then one answer block.
+
+    None when it is not so, and also when the answer holds a ``<`` (left to the full
+    check). It walks from one ``<`` to the next (a C-speed search) and gives up at the
+    first thing out of place, so a response costs a few searches either way.
+    """
+    end = len(text) if end is None else end
+    think_open = text.find("<", start, end)
+    if think_open < 0 or not text.startswith(THINK_OPEN, think_open, end) or text[start:think_open].strip():
+        return None
+    think_close = text.find("<", think_open + len(THINK_OPEN), end)
+    while think_close >= 0 and not text.startswith(STRUCTURE_TAGS, think_close, end):
+        think_close = text.find("<", think_close + 1, end)
+    if think_close < 0 or not text.startswith(THINK_CLOSE, think_close, end):
+        return None
+    answer_open = text.find("<", think_close + len(THINK_CLOSE), end)
+    if answer_open < 0 or not text.startswith(ANSWER_OPEN, answer_open, end) or text[think_close + len(THINK_CLOSE) : answer_open].strip():
+        return None
+    answer_start = answer_open + len(ANSWER_OPEN)
+    answer_close = text.find("<", answer_start, end)
+    if answer_close < 0 or not text.startswith(ANSWER_CLOSE, answer_close, end) or text[answer_close + len(ANSWER_CLOSE) : end].strip():
+        return None
+    return text[answer_start:answer_close]

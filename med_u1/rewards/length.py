@@ -12,11 +12,10 @@ re-tokenised here).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class LengthTerm:
+class LengthTerm(NamedTuple):
     """``additive`` is added to the reward; ``factor`` multiplies the correctness term."""
 
     additive: float = 0.0

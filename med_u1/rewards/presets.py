@@ -7,35 +7,33 @@
           + length_weight * length.additive
 
 with ``credit`` the verifier's 0-1 credit (0 without an answer), ``format`` 1/0 from
-:func:`med_u1.rewards.format.structure_ok`, and the length term of ``length_mode``.
+:func:`med_u1.rewards.format.read_structure`, and the length term of ``length_mode``.
 
 ``medu1`` reproduces the reference Med-U1 reward, see :mod:`med_u1.rewards.medu1`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
-
 from med_u1.rewards.config import Reference, RewardConfig
-from med_u1.rewards.format import structure_ok
+from med_u1.rewards.format import read_structure
 from med_u1.rewards.length import length_term
 from med_u1.rewards.medu1 import score_medu1
 from med_u1.rewards.registry import TASKS
-from med_u1.rewards.response import TagLayout, extract_answer, isolate_response
+from med_u1.rewards.response import response_bounds
 
-def score_default(task: str, solution_str: str, references: list[Reference], extras: Mapping[str, Any], config: RewardConfig) -> dict:
+def score_default(
+    task: str, solution_str: str, references: list[Reference], num_tokens: int | None, response_length: float | None, config: RewardConfig
+) -> dict:
     """The corrected reward: any of ``references`` may match (several acceptable answers)."""
-    response = isolate_response(solution_str)
-    layout = TagLayout.of(response)
-    format_ok = structure_ok(response, layout, config.think_in_prompt)
-    pred = extract_answer(response)
+    start, end = response_bounds(solution_str)
+    format_ok, pred = read_structure(solution_str, start, end, config.think_in_prompt)
     correct, credit = False, 0.0
     if pred:
         verify = TASKS[task]
         for reference in references:
             verdict = verify(pred, reference, config)
             correct, credit = correct or verdict.correct, max(credit, verdict.credit)
-    length = length_term(config.length_mode, extras["num_tokens"], extras["response_length"], config.length_alpha)
+    length = length_term(config.length_mode, num_tokens, response_length, config.length_alpha)
     score = (
         config.correct_weight * credit * length.factor
         + config.format_weight * (1.0 if format_ok else 0.0)
@@ -50,7 +48,9 @@ def score_default(task: str, solution_str: str, references: list[Reference], ext
     }
 
 
-def score_reference(task: str, solution_str: str, references: list[Reference], extras: Mapping[str, Any], config: RewardConfig) -> dict:
+def score_reference(
+    task: str, solution_str: str, references: list[Reference], num_tokens: int | None, response_length: float | None, config: RewardConfig
+) -> dict:
     """The ``medu1`` preset for the first reference (the reference code knows only one)."""
     reference = references[0]
     return score_medu1(
@@ -59,8 +59,8 @@ def score_reference(task: str, solution_str: str, references: list[Reference], e
         reference.ground_truth,
         reference.lower_limit,
         reference.upper_limit,
-        extras["num_tokens"],
-        extras["response_length"],
+        num_tokens,
+        response_length,
         config,
     )
 

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from med_u1.rewards.format import structure_ok
-from med_u1.rewards.response import TagLayout, extract_answer, isolate_response, last_boxed
+from med_u1.rewards.format import read_structure, structure_ok, well_formed_answer
+from med_u1.rewards.response import TagLayout, extract_answer, isolate_response, last_boxed, response_bounds, strip_end_markers
 
 
 def ok(response: str, **kwargs) -> bool:
@@ -48,6 +48,23 @@ def test_isolate_response_after_chat_header_and_without_end_tokens():
     assert isolate_response("<think>x</think><answer>B</answer>") == "<think>x</think><answer>B</answer>"
 
 
+@pytest.mark.parametrize(
+    "tail", ["", "  \n", "<|im_end|>", "<|im_end|>\n<|endoftext|>", " </s> <eos>\n", "<|eot_id|><end_of_turn>"]
+)
+def test_response_bounds_cut_what_strip_end_markers_strips(tail):
+    text = "<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\n<think>a < b</think><answer>x > y</answer>" + tail
+    start, end = response_bounds(text)
+    assert text[start:end] == strip_end_markers(text[start:]) == "\n<think>a < b</think><answer>x > y</answer>"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["<|im_start|>assistant", "<|im_end|>", "</s>", "<", ">", "x", " ", "\n", "<eos>"]), max_size=30).map("".join))
+def test_response_bounds_agree_with_strip_end_markers(text):
+    start, end = response_bounds(text)
+    marker = text.find("<|im_start|>assistant")
+    assert text[start:end] == strip_end_markers(text[marker + 21 :] if marker >= 0 else text)
+
+
 def test_answer_extraction_last_block_then_boxed():
     assert extract_answer("<answer>A</answer> then <answer> B </answer>") == "B"
     assert extract_answer("no tags, \\boxed{\\frac{1}{2}} at last") == "\\frac{1}{2}"
@@ -66,3 +83,33 @@ def test_layout_paths_agree_on_real_responses(bench_responses):
     for row in bench_responses:
         response = isolate_response(row["solution_str"])
         assert TagLayout.of(response) == TagLayout.of_soup(response)
+
+
+def full_check(response: str, think_in_prompt: bool = False) -> tuple[bool, str | None]:
+    return structure_ok(response, TagLayout.of(response), think_in_prompt), extract_answer(response)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.lists(st.sampled_from(["<think>", "</think>", "<answer>", "</answer>", "<", "<thin", "B", " ", "\n", "<|im_end|>"]), max_size=40).map("".join),
+    st.booleans(),
+)
+def test_read_structure_equals_the_full_check(response, think_in_prompt):
+    """The anchored shortcut for well-formed responses never changes a verdict or an answer."""
+    assert read_structure(response, think_in_prompt=think_in_prompt) == full_check(response, think_in_prompt)
+
+
+def test_read_structure_equals_the_full_check_on_real_responses(bench_responses):
+    shortcuts = 0
+    for row in bench_responses:
+        text = row["solution_str"]
+        response = isolate_response(text)
+        assert read_structure(text, *response_bounds(text)) == read_structure(response) == full_check(response)
+        shortcuts += well_formed_answer(response) is not None
+    assert 0 < shortcuts < len(bench_responses)
+
+
+def test_well_formed_answer_leaves_angle_brackets_in_the_answer_to_the_full_check():
+    assert well_formed_answer("<think>x</think><answer>B</answer>") == "B"
+    assert well_formed_answer("<think>x</think><answer>< 5 mg</answer>") is None
+    assert read_structure("<think>x</think><answer>< 5 mg</answer>") == (True, "< 5 mg")

@@ -25,6 +25,7 @@ _LETTER_ONLY = re.compile(_LEAD_IN + r"\(?\s*([A-Za-z])\s*\)?\s*[.:)]?\s*$", re.
 _LETTER_WITH_TEXT = re.compile(_LEAD_IN + r"\(?([A-Z])\)?\s*[.:)\-]\s+(\S.*)$", re.IGNORECASE | re.DOTALL)
 #: Closed sets of word labels; a ground truth in one of them makes the others wrong answers.
 WORD_LABEL_SETS = (("yes", "no", "maybe"), ("true", "false"))
+_ASCII_LETTERS = frozenset(string.ascii_letters)
 _PUNCTUATION = str.maketrans({char: " " for char in string.punctuation})
 
 
@@ -99,8 +100,10 @@ def _match_option_text(text: str, options: Mapping[str, str]) -> str | None:
 
 def verify_mcqa(pred: str, reference: Reference, config: RewardConfig) -> Verdict:
     """Correct when ``pred`` names the ground-truth label."""
-    options = clean_options(reference.options)
     truth = reference.ground_truth.strip()
+    if pred in _ASCII_LETTERS and len(truth) == 1 and reference.options is None:
+        return CORRECT if pred.upper() == truth.upper() else WRONG  # a bare letter: nothing to parse
+    options = clean_options(reference.options)
     labels = _labels_for(truth.upper() if len(truth) == 1 else truth, tuple(options))
     truth = truth.upper() if len(truth) == 1 else truth.lower()
     return CORRECT if parse_choice(pred, labels, options) == truth else WRONG

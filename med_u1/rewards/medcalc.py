@@ -17,6 +17,7 @@ import math
 import re
 from datetime import date, datetime
 from functools import lru_cache
+from typing import NamedTuple
 
 from med_u1.rewards.config import CORRECT, WRONG, Reference, RewardConfig, Verdict
 from med_u1.rewards.response import unwrap
@@ -95,12 +96,31 @@ def answer_kind(ground_truth: str, lower: str, upper: str, output_type: str) -> 
     return "decimal"
 
 
-def _bounds(reference: Reference, truth: float, tolerance: float) -> tuple[float, float]:
-    low, high = _as_float(reference.lower_limit), _as_float(reference.upper_limit)
+class CalcTruth(NamedTuple):
+    """The ground-truth side of a MedCalc check: its kind, value (None: unreadable) and bounds."""
+
+    kind: str
+    value: date | tuple[int, int] | float | None
+    low: float = 0.0
+    high: float = 0.0
+
+
+@lru_cache(maxsize=8192)
+def read_calc_truth(ground_truth: str, lower: str, upper: str, output_type: str, tolerance: float) -> CalcTruth:
+    """Parse a ground truth once (a GRPO group of rollouts shares it); limits as ``str``."""
+    kind = answer_kind(ground_truth, lower, upper, output_type)
+    if kind == "date":
+        return CalcTruth(kind, parse_date(ground_truth))
+    if kind == "tuple":
+        return CalcTruth(kind, parse_weeks_days(ground_truth))
+    truth = _as_float(ground_truth)
+    if truth is None or kind == "integer":
+        return CalcTruth(kind, truth)
+    low, high = _as_float(lower), _as_float(upper)
     if low is None or high is None or low > high:
         margin = abs(truth) * tolerance
-        return truth - margin, truth + margin
-    return low, high
+        low, high = truth - margin, truth + margin
+    return CalcTruth(kind, truth, low, high)
 
 
 def verify_medcalc(pred: str, reference: Reference, config: RewardConfig) -> Verdict:
@@ -112,18 +132,18 @@ def _matches_medcalc(pred: str, reference: Reference, tolerance: float) -> bool:
     text = unwrap(pred)
     if not text or len(text) > MAX_CALC_CHARS:
         return False
-    truth_text = reference.ground_truth.strip()
-    kind = answer_kind(truth_text, str(reference.lower_limit), str(reference.upper_limit), str(reference.output_type))
-    if kind == "date":
-        answer_date = parse_date(text)
-        return answer_date is not None and answer_date == parse_date(truth_text)
-    if kind == "tuple":
-        answer_pair = parse_weeks_days(text)
-        return answer_pair is not None and answer_pair == parse_weeks_days(truth_text)
-    truth, value = _as_float(truth_text), parse_number(text)
-    if truth is None or value is None:
+    truth = read_calc_truth(
+        reference.ground_truth.strip(), str(reference.lower_limit), str(reference.upper_limit), str(reference.output_type), tolerance
+    )
+    if truth.value is None:
         return False
-    if kind == "integer":
-        return round(value) == round(truth)
-    low, high = _bounds(reference, truth, tolerance)
-    return low <= value <= high
+    if truth.kind == "date":
+        return parse_date(text) == truth.value
+    if truth.kind == "tuple":
+        return parse_weeks_days(text) == truth.value
+    value = parse_number(text)
+    if value is None:
+        return False
+    if truth.kind == "integer":
+        return round(value) == round(truth.value)
+    return truth.low <= value <= truth.high

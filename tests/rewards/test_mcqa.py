@@ -72,3 +72,13 @@ def test_bench_mcqa_answers_are_judged_by_their_letter(bench_responses):
         assert result["acc"] == expected, (row["bench_id"], row["variant"], result["pred"])
         checked += 1
     assert checked > 800
+
+
+@pytest.mark.parametrize("truth", ["A", "c", "J", "K", "Z", "5", " B "])
+def test_a_bare_letter_gets_the_verdict_of_the_parsed_form(truth):
+    """Bare letters skip parsing; the verdict must be the one ``(x)`` gets through the parser."""
+    config = RewardConfig()
+    for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz":
+        fast = verify_mcqa(letter, Reference(truth), config)
+        parsed = verify_mcqa(f"({letter})", Reference(truth), config)
+        assert fast == parsed, letter

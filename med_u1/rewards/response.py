@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-#: Chat-template markers after which the assistant's turn starts (Qwen/ChatML, Llama 3, Gemma).
+#: Chat-template markers after which the assistant's turn starts (Qwen/ChatML, Llama 3, Gemma),
+#: tried in this order: the response starts after the first occurrence of the first one found.
 RESPONSE_MARKERS = (
     "<|im_start|>assistant",
     "<|start_header_id|>assistant<|end_header_id|>",
@@ -28,11 +29,10 @@ STRUCTURE_TAGS = (THINK_OPEN, THINK_CLOSE, ANSWER_OPEN, ANSWER_CLOSE)
 _TAG_INDEX = {tag[:7]: index for index, tag in enumerate(STRUCTURE_TAGS)}
 #: Past this many ``<`` characters a string is tag soup, counted by :meth:`TagLayout.of_soup`.
 MAX_ANGLES_SCANNED = 64
-_RESPONSE_START = re.compile("|".join(re.escape(marker) for marker in RESPONSE_MARKERS))
 
 
 def isolate_response(text: str) -> str:
-    """The assistant's part of ``text``: after the first chat marker, without end tokens.
+    """The assistant's part of ``text``: after the chat marker, without end tokens.
 
     verl >= 0.4 passes the response alone; older versions pass prompt + response, which
     this handles as long as the prompt was rendered with a known chat template.
@@ -46,8 +46,12 @@ def response_bounds(text: str) -> tuple[int, int]:
 
     (Slicing a non-ASCII string costs a scan of every character, more than the search.)
     """
-    marker = _RESPONSE_START.search(text)
-    start = marker.end() if marker else 0
+    start = 0
+    for marker in RESPONSE_MARKERS:
+        position = text.find(marker)
+        if position >= 0:
+            start = position + len(marker)
+            break
     end = len(text)
     while True:
         while end > start and text[end - 1].isspace():

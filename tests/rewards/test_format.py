@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from med_u1.rewards.format import read_structure, structure_ok, well_formed_answer
-from med_u1.rewards.response import TagLayout, extract_answer, isolate_response, last_boxed, response_bounds, strip_end_markers
+from med_u1.rewards.response import RESPONSE_MARKERS, TagLayout, extract_answer, isolate_response, last_boxed, response_bounds, strip_end_markers
 
 
 def ok(response: str, **kwargs) -> bool:
@@ -46,6 +46,20 @@ def test_isolate_response_after_chat_header_and_without_end_tokens():
     text = "<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\n<think>x</think><answer>B</answer><|im_end|><|endoftext|>"
     assert isolate_response(text) == "\n<think>x</think><answer>B</answer>"
     assert isolate_response("<think>x</think><answer>B</answer>") == "<think>x</think><answer>B</answer>"
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant",
+        "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nQ<|eot_id|><|start_header_id|>assistant<|end_header_id|>",
+        "<bos><start_of_turn>user\nQ<end_of_turn>\n<start_of_turn>model",
+    ],
+)
+def test_isolate_response_after_each_templates_first_marker(prompt):
+    marker = next(marker for marker in RESPONSE_MARKERS if marker in prompt)
+    response = f"\n<think>x {marker} y</think><answer>B</answer>"
+    assert isolate_response(prompt + response + "<|im_end|>") == response
 
 
 @pytest.mark.parametrize(

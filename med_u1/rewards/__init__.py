@@ -42,7 +42,8 @@ def compute_score(
             logger.warning("%s row without a usable ground truth (%r): scored 0", data_source, ground_truth)
         return unscorable()
     num_tokens, response_length = read_budget(info)
-    return PRESET_SCORERS[config.preset](task, as_text(solution_str), references, num_tokens, response_length, config)
+    text = solution_str if type(solution_str) is str else as_text(solution_str)
+    return PRESET_SCORERS[config.preset](task, text, references, num_tokens, response_length, config)
 
 
 def unscorable() -> dict:
@@ -130,6 +131,8 @@ def _as_int(value: Any) -> int | None:
 
 
 def _as_length(value: Any) -> float | None:
+    if type(value) is int:
+        return float(value) if value >= 0 else None
     value = _plain(value)
     try:
         number = float(value)

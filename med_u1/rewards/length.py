@@ -30,11 +30,6 @@ def _clip(value: float, low: float, high: float) -> float:
     return low if value < low else high if value > high else value
 
 
-def has_budget(num_tokens: int | None) -> bool:
-    """True when ``num_tokens`` sets an exact (N > 0) or maximum (N < -1) budget."""
-    return num_tokens is not None and num_tokens != -1 and num_tokens != 0
-
-
 def l1_exact(num_tokens: int, used: float, alpha: float) -> float:
     """L1-exact penalty, floored at -1 so one runaway response cannot dominate a batch."""
     return max(-alpha * abs(num_tokens - used), -1.0)
@@ -57,7 +52,7 @@ def medu1_max(num_tokens: int, used: float) -> float:
 
 def length_term(mode: str, num_tokens: int | None, used: float | None, alpha: float) -> LengthTerm:
     """The length term of ``mode`` ("l1", "medu1", "none") for one response."""
-    if mode == "none" or not has_budget(num_tokens) or used is None:
+    if num_tokens is None or num_tokens == -1 or num_tokens == 0 or used is None or mode == "none":  # no budget
         return NO_LENGTH_TERM
     if mode == "medu1":
         value = medu1_exact(num_tokens, used) if num_tokens > 0 else medu1_max(num_tokens, used)

@@ -21,6 +21,7 @@ from med_u1.rewards.medu1 import score_medu1
 from med_u1.rewards.registry import TASKS
 from med_u1.rewards.response import response_bounds
 
+
 def score_default(
     task: str, solution_str: str, references: list[Reference], num_tokens: int | None, response_length: float | None, config: RewardConfig
 ) -> dict:
@@ -32,7 +33,9 @@ def score_default(
         verify = TASKS[task]
         for reference in references:
             verdict = verify(pred, reference, config)
-            correct, credit = correct or verdict.correct, max(credit, verdict.credit)
+            correct = correct or verdict.correct
+            if verdict.credit > credit:
+                credit = verdict.credit
     length = length_term(config.length_mode, num_tokens, response_length, config.length_alpha)
     score = (
         config.correct_weight * credit * length.factor

@@ -52,27 +52,33 @@ def read_structure(text: str, start: int = 0, end: int | None = None, think_in_p
     return structure_ok(response, TagLayout.of(response), think_in_prompt), extract_answer(response)
 
 
+_THINK_OPEN_LEN, _THINK_CLOSE_LEN, _ANSWER_OPEN_LEN, _ANSWER_CLOSE_LEN = map(len, STRUCTURE_TAGS)
+
+
 def well_formed_answer(text: str, start: int = 0, end: int | None = None) -> str | None:
     """The answer block of ``text[start:end]`` when that is exactly one think block then one answer block.
 
     None when it is not so, and also when the answer holds a ``<`` (left to the full
     check). It walks from one ``<`` to the next (a C-speed search) and gives up at the
-    first thing out of place, so a response costs a few searches either way.
+    first thing out of place, so a response costs a few searches either way. The
+    searches may run past ``end`` (as :func:`response_bounds` sets it): only white space
+    and end-of-turn tokens lie there, never a structure tag, and the last check demands
+    that nothing but white space follows the answer block up to ``end``.
     """
-    end = len(text) if end is None else end
-    think_open = text.find("<", start, end)
-    if think_open < 0 or not text.startswith(THINK_OPEN, think_open, end) or text[start:think_open].strip():
+    think_open = text.find("<", start)
+    if think_open < 0 or not text.startswith(THINK_OPEN, think_open) or text[start:think_open].strip():
         return None
-    think_close = text.find("<", think_open + len(THINK_OPEN), end)
-    while think_close >= 0 and not text.startswith(STRUCTURE_TAGS, think_close, end):
-        think_close = text.find("<", think_close + 1, end)
-    if think_close < 0 or not text.startswith(THINK_CLOSE, think_close, end):
+    think_close = text.find("<", think_open + _THINK_OPEN_LEN)
+    while think_close >= 0 and not text.startswith(STRUCTURE_TAGS, think_close):
+        think_close = text.find("<", think_close + 1)
+    if think_close < 0 or not text.startswith(THINK_CLOSE, think_close):
         return None
-    answer_open = text.find("<", think_close + len(THINK_CLOSE), end)
-    if answer_open < 0 or not text.startswith(ANSWER_OPEN, answer_open, end) or text[think_close + len(THINK_CLOSE) : answer_open].strip():
+    think_end = think_close + _THINK_CLOSE_LEN
+    answer_open = text.find("<", think_end)
+    if answer_open < 0 or not text.startswith(ANSWER_OPEN, answer_open) or text[think_end:answer_open].strip():
         return None
-    answer_start = answer_open + len(ANSWER_OPEN)
-    answer_close = text.find("<", answer_start, end)
-    if answer_close < 0 or not text.startswith(ANSWER_CLOSE, answer_close, end) or text[answer_close + len(ANSWER_CLOSE) : end].strip():
+    answer_start = answer_open + _ANSWER_OPEN_LEN
+    answer_close = text.find("<", answer_start)
+    if answer_close < 0 or not text.startswith(ANSWER_CLOSE, answer_close) or text[answer_close + _ANSWER_CLOSE_LEN : end].strip():
         return None
     return text[answer_start:answer_close]

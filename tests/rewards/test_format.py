@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from med_u1.rewards.format import read_structure, structure_ok, well_formed_answer
-from med_u1.rewards.response import RESPONSE_MARKERS, TagLayout, extract_answer, isolate_response, last_boxed, response_bounds, strip_end_markers
+from med_u1.rewards.response import END_MARKERS, RESPONSE_MARKERS, TagLayout, extract_answer, isolate_response, last_boxed, response_bounds, strip_end_markers
 
 
 def ok(response: str, **kwargs) -> bool:
@@ -111,6 +111,17 @@ def full_check(response: str, think_in_prompt: bool = False) -> tuple[bool, str 
 def test_read_structure_equals_the_full_check(response, think_in_prompt):
     """The anchored shortcut for well-formed responses never changes a verdict or an answer."""
     assert read_structure(response, think_in_prompt=think_in_prompt) == full_check(response, think_in_prompt)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.lists(st.sampled_from(["<think>", "</think>", "<answer>", "</answer>", "<", "B", " ", "\n"]), max_size=30).map("".join),
+    st.lists(st.sampled_from(END_MARKERS + (" ", "\n", "<", "x")), max_size=4).map("".join),
+)
+def test_read_structure_in_place_equals_the_full_check_on_the_copy(response, tail):
+    """In place, searches may run past the response's end into end tokens; verdicts must not change."""
+    text = "<|im_start|>user\nQ<|im_end|><|im_start|>assistant" + response + tail
+    assert read_structure(text, *response_bounds(text)) == full_check(isolate_response(text))
 
 
 def test_read_structure_equals_the_full_check_on_real_responses(bench_responses):

@@ -90,8 +90,12 @@ def read_references(ground_truth: Any, extra_info: Mapping[str, Any]) -> list[Re
     get = extra_info.get
     details = (get("lower_limit"), get("upper_limit"), get("options"), get("output_type"))
     if type(ground_truth) is str and ground_truth.strip():
-        return [Reference(ground_truth, *details)]
-    return [Reference(text, *details) for text in map(_truth_text, _as_items(ground_truth)) if text is not None]
+        return [_tuple_new(Reference, (ground_truth, *details))]
+    return [_tuple_new(Reference, (text, *details)) for text in map(_truth_text, _as_items(ground_truth)) if text is not None]
+
+
+#: Builds a Reference from a complete field tuple without the Python-level ``__new__`` (a hot path).
+_tuple_new = tuple.__new__
 
 
 def _as_items(value: Any) -> list[Any]:

@@ -40,14 +40,16 @@ def structure_ok(response: str, layout: TagLayout, think_in_prompt: bool = False
 def read_structure(text: str, start: int = 0, end: int | None = None, think_in_prompt: bool = False) -> tuple[bool, str | None]:
     """``(format_ok, pred)``: :func:`structure_ok` and :func:`extract_answer` of ``text[start:end]``.
 
-    A well-formed response is recognised in place from a handful of searches anchored
-    on its tags; anything else is copied out and gets the full tag count.
+    Without ``think_in_prompt`` the layout is decided in place by :func:`anchored_structure`
+    from a few searches; only the rare undecided response is copied out for the full tag count.
     """
     end = len(text) if end is None else end
     if not think_in_prompt:
-        answer = well_formed_answer(text, start, end)
-        if answer is not None:
-            return True, answer.strip()
+        format_ok, answer = anchored_structure(text, start, end)
+        if format_ok:
+            return True, answer.strip()  # type: ignore[union-attr]
+        if format_ok is False:
+            return False, extract_answer(text, start, end)
     response = text[start:end]
     return structure_ok(response, TagLayout.of(response), think_in_prompt), extract_answer(response)
 
@@ -55,30 +57,37 @@ def read_structure(text: str, start: int = 0, end: int | None = None, think_in_p
 _THINK_OPEN_LEN, _THINK_CLOSE_LEN, _ANSWER_OPEN_LEN, _ANSWER_CLOSE_LEN = map(len, STRUCTURE_TAGS)
 
 
-def well_formed_answer(text: str, start: int = 0, end: int | None = None) -> str | None:
-    """The answer block of ``text[start:end]`` when that is exactly one think block then one answer block.
+def anchored_structure(text: str, start: int = 0, end: int | None = None) -> tuple[bool | None, str | None]:
+    """:func:`structure_ok` of ``text[start:end]`` decided by walking its tags in order.
 
-    None when it is not so, and also when the answer holds a ``<`` (left to the full
-    check). It walks from one ``<`` to the next (a C-speed search) and gives up at the
-    first thing out of place, so a response costs a few searches either way. The
-    searches may run past ``end`` (as :func:`response_bounds` sets it): only white space
-    and end-of-turn tokens lie there, never a structure tag, and the last check demands
-    that nothing but white space follows the answer block up to ``end``.
+    Returns ``(True, answer block)`` for a well-formed response, ``(False, None)`` when
+    the structure fails, and ``(None, None)`` when the answer block holds a ``<`` that
+    is not a tag (left to the full check). It walks from one ``<`` to the next (a C-speed
+    search): the first must open the think block, the first tag after it must close it,
+    the next ``<`` must open the answer and the one after must close it, with only white
+    space around. Any other first tag means a duplicated or misplaced tag, so the first
+    thing out of place decides. Searches may run past ``end`` (as :func:`response_bounds`
+    sets it): only white space and end-of-turn tokens lie there, never a structure tag.
     """
+    failed = (False, None)
     think_open = text.find("<", start)
     if think_open < 0 or not text.startswith(THINK_OPEN, think_open) or text[start:think_open].strip():
-        return None
+        return failed
     think_close = text.find("<", think_open + _THINK_OPEN_LEN)
     while think_close >= 0 and not text.startswith(STRUCTURE_TAGS, think_close):
         think_close = text.find("<", think_close + 1)
     if think_close < 0 or not text.startswith(THINK_CLOSE, think_close):
-        return None
+        return failed
     think_end = think_close + _THINK_CLOSE_LEN
     answer_open = text.find("<", think_end)
     if answer_open < 0 or not text.startswith(ANSWER_OPEN, answer_open) or text[think_end:answer_open].strip():
-        return None
+        return failed
     answer_start = answer_open + _ANSWER_OPEN_LEN
     answer_close = text.find("<", answer_start)
-    if answer_close < 0 or not text.startswith(ANSWER_CLOSE, answer_close) or text[answer_close + _ANSWER_CLOSE_LEN : end].strip():
-        return None
-    return text[answer_start:answer_close]
+    if answer_close < 0:
+        return failed
+    if not text.startswith(ANSWER_CLOSE, answer_close):
+        return failed if text.startswith(STRUCTURE_TAGS, answer_close) else (None, None)
+    if text[answer_close + _ANSWER_CLOSE_LEN : end].strip():
+        return failed
+    return True, text[answer_start:answer_close]

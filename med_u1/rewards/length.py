@@ -56,9 +56,9 @@ def length_term(mode: str, num_tokens: int | None, used: float | None, alpha: fl
         return NO_LENGTH_TERM
     if mode == "medu1":
         value = medu1_exact(num_tokens, used) if num_tokens > 0 else medu1_max(num_tokens, used)
-        return LengthTerm(additive=value, reported=value)
+        return LengthTerm(value, 1.0, value)
     if num_tokens > 0:
         value = l1_exact(num_tokens, used, alpha)
-        return LengthTerm(additive=value, reported=value)
+        return LengthTerm(value, 1.0, value)
     factor = l1_max_factor(num_tokens, used, alpha)
-    return LengthTerm(factor=factor, reported=factor)
+    return LengthTerm(0.0, factor, factor)

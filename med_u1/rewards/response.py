@@ -103,27 +103,28 @@ class TagLayout(NamedTuple):
         return cls(counts, firsts)  # type: ignore[arg-type]
 
 
-def last_answer_block(response: str) -> str | None:
-    """Content of the last complete ``<answer>...</answer>`` block (innermost), or None."""
-    close = response.rfind(ANSWER_CLOSE)
+def last_answer_block(text: str, start: int = 0, end: int | None = None) -> str | None:
+    """Content of the last complete ``<answer>...</answer>`` block (innermost) in ``text[start:end]``, or None."""
+    close = text.rfind(ANSWER_CLOSE, start, end)
     if close < 0:
         return None
-    open_ = response.rfind(ANSWER_OPEN, 0, close)
+    open_ = text.rfind(ANSWER_OPEN, start, close)
     if open_ < 0:
         return None
-    return response[open_ + len(ANSWER_OPEN) : close]
+    return text[open_ + len(ANSWER_OPEN) : close]
 
 
-def last_boxed(text: str) -> str | None:
-    """Content of the last balanced ``\\boxed{...}`` (or ``\\fbox{...}``) in ``text``, or None."""
-    start = text.rfind("\\boxed{")
-    if start < 0:
-        start = text.rfind("\\fbox{")
-        if start < 0:
+def last_boxed(text: str, start: int = 0, end: int | None = None) -> str | None:
+    """Content of the last balanced ``\\boxed{...}`` (or ``\\fbox{...}``) in ``text[start:end]``, or None."""
+    end = len(text) if end is None else end
+    box = text.rfind("\\boxed{", start, end)
+    if box < 0:
+        box = text.rfind("\\fbox{", start, end)
+        if box < 0:
             return None
-    brace = text.index("{", start)
+    brace = text.index("{", box)
     depth = 0
-    for position in range(brace, len(text)):
+    for position in range(brace, end):
         char = text[position]
         if char == "{":
             depth += 1
@@ -134,11 +135,11 @@ def last_boxed(text: str) -> str | None:
     return None
 
 
-def extract_answer(response: str) -> str | None:
-    """The final answer: the last ``<answer>`` block, else the last ``\\boxed{}``; stripped."""
-    answer = last_answer_block(response)
+def extract_answer(text: str, start: int = 0, end: int | None = None) -> str | None:
+    """The final answer in ``text[start:end]``: the last ``<answer>`` block, else the last ``\\boxed{}``; stripped."""
+    answer = last_answer_block(text, start, end)
     if answer is None:
-        answer = last_boxed(response)
+        answer = last_boxed(text, start, end)
     return None if answer is None else answer.strip()
 
 

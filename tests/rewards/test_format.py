@@ -1,10 +1,12 @@
 """Structure reward: one think block then one answer block, nothing else around them."""
 
+from collections import Counter
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from med_u1.rewards.format import read_structure, structure_ok, well_formed_answer
+from med_u1.rewards.format import anchored_structure, read_structure, structure_ok
 from med_u1.rewards.response import END_MARKERS, RESPONSE_MARKERS, TagLayout, extract_answer, isolate_response, last_boxed, response_bounds, strip_end_markers
 
 
@@ -103,7 +105,7 @@ def full_check(response: str, think_in_prompt: bool = False) -> tuple[bool, str 
     return structure_ok(response, TagLayout.of(response), think_in_prompt), extract_answer(response)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=3000, deadline=None)
 @given(
     st.lists(st.sampled_from(["<think>", "</think>", "<answer>", "</answer>", "<", "<thin", "B", " ", "\n", "<|im_end|>"]), max_size=40).map("".join),
     st.booleans(),
@@ -125,16 +127,17 @@ def test_read_structure_in_place_equals_the_full_check_on_the_copy(response, tai
 
 
 def test_read_structure_equals_the_full_check_on_real_responses(bench_responses):
-    shortcuts = 0
+    decided = Counter()
     for row in bench_responses:
         text = row["solution_str"]
         response = isolate_response(text)
         assert read_structure(text, *response_bounds(text)) == read_structure(response) == full_check(response)
-        shortcuts += well_formed_answer(response) is not None
-    assert 0 < shortcuts < len(bench_responses)
+        decided[anchored_structure(response)[0]] += 1
+    assert decided[True] > 0 and decided[False] > 0
 
 
-def test_well_formed_answer_leaves_angle_brackets_in_the_answer_to_the_full_check():
-    assert well_formed_answer("<think>x</think><answer>B</answer>") == "B"
-    assert well_formed_answer("<think>x</think><answer>< 5 mg</answer>") is None
+def test_anchored_structure_leaves_angle_brackets_in_the_answer_to_the_full_check():
+    assert anchored_structure("<think>x</think><answer>B</answer>") == (True, "B")
+    assert anchored_structure("<think>x</think><answer>B</answer><answer>B</answer>") == (False, None)
+    assert anchored_structure("<think>x</think><answer>< 5 mg</answer>") == (None, None)
     assert read_structure("<think>x</think><answer>< 5 mg</answer>") == (True, "< 5 mg")

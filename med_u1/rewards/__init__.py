@@ -81,6 +81,10 @@ def read_budget(extra_info: Mapping[str, Any]) -> tuple[int | None, float | None
     return _as_int(extra_info.get("num_tokens")), _as_length(length)
 
 
+#: Builds a Reference from a complete field tuple without the Python-level ``__new__`` (a hot path).
+_tuple_new = tuple.__new__
+
+
 def read_references(ground_truth: Any, extra_info: Mapping[str, Any]) -> list[Reference]:
     """One Reference per acceptable answer: a list ground truth means any of its items.
 
@@ -92,10 +96,6 @@ def read_references(ground_truth: Any, extra_info: Mapping[str, Any]) -> list[Re
     if type(ground_truth) is str and ground_truth.strip():
         return [_tuple_new(Reference, (ground_truth, *details))]
     return [_tuple_new(Reference, (text, *details)) for text in map(_truth_text, _as_items(ground_truth)) if text is not None]
-
-
-#: Builds a Reference from a complete field tuple without the Python-level ``__new__`` (a hot path).
-_tuple_new = tuple.__new__
 
 
 def _as_items(value: Any) -> list[Any]:

@@ -61,17 +61,6 @@ def response_bounds(text: str) -> tuple[int, int]:
         end = text.rfind("<", start, end)
 
 
-def strip_end_markers(text: str) -> str:
-    """Remove trailing end-of-turn tokens and whitespace."""
-    text = text.rstrip()
-    while text.endswith(END_MARKERS):
-        for marker in END_MARKERS:
-            if text.endswith(marker):
-                text = text[: -len(marker)].rstrip()
-                break
-    return text
-
-
 class TagLayout(NamedTuple):
     """Counts and first positions of the four structure tags in a response (-1: absent)."""
 

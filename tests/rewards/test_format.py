@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from med_u1.rewards.format import anchored_structure, read_structure, structure_ok
-from med_u1.rewards.response import END_MARKERS, RESPONSE_MARKERS, TagLayout, extract_answer, isolate_response, last_boxed, response_bounds, strip_end_markers
+from med_u1.rewards.response import END_MARKERS, RESPONSE_MARKERS, TagLayout, extract_answer, isolate_response, last_boxed, response_bounds
 
 
 def ok(response: str, **kwargs) -> bool:
@@ -48,6 +48,15 @@ def test_isolate_response_after_chat_header_and_without_end_tokens():
     text = "<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\n<think>x</think><answer>B</answer><|im_end|><|endoftext|>"
     assert isolate_response(text) == "\n<think>x</think><answer>B</answer>"
     assert isolate_response("<think>x</think><answer>B</answer>") == "<think>x</think><answer>B</answer>"
+
+
+def strip_end_markers(text: str) -> str:
+    """The obvious copying oracle for response_bounds' end: drop trailing end tokens and white space."""
+    text = text.rstrip()
+    while text.endswith(END_MARKERS):
+        marker = next(marker for marker in END_MARKERS if text.endswith(marker))
+        text = text[: -len(marker)].rstrip()
+    return text
 
 
 @pytest.mark.parametrize(

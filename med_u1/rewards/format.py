@@ -74,10 +74,10 @@ def anchored_structure(text: str, start: int = 0, end: int | None = None) -> tup
     if think_open < 0 or not text.startswith(THINK_OPEN, think_open) or text[start:think_open].strip():
         return failed
     think_close = text.find("<", think_open + _THINK_OPEN_LEN)
-    while think_close >= 0 and not text.startswith(STRUCTURE_TAGS, think_close):
+    while not text.startswith(THINK_CLOSE, think_close):  # a failed search (-1) matches no tag
+        if think_close < 0 or text.startswith(STRUCTURE_TAGS, think_close):
+            return failed
         think_close = text.find("<", think_close + 1)
-    if think_close < 0 or not text.startswith(THINK_CLOSE, think_close):
-        return failed
     think_end = think_close + _THINK_CLOSE_LEN
     answer_open = text.find("<", think_end)
     if answer_open < 0 or not text.startswith(ANSWER_OPEN, answer_open) or text[think_end:answer_open].strip():

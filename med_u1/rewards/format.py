@@ -43,7 +43,6 @@ def read_structure(text: str, start: int = 0, end: int | None = None, think_in_p
     Without ``think_in_prompt`` the layout is decided in place by :func:`anchored_structure`
     from a few searches; only the rare undecided response is copied out for the full tag count.
     """
-    end = len(text) if end is None else end
     if not think_in_prompt:
         format_ok, answer = anchored_structure(text, start, end)
         if format_ok:

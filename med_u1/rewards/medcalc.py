@@ -79,7 +79,6 @@ def _as_float(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
-@lru_cache(maxsize=8192)
 def answer_kind(ground_truth: str, lower: str, upper: str, output_type: str) -> str:
     """``date``, ``tuple``, ``integer`` or ``decimal``: the stated output type, else inferred."""
     if output_type in ("date", "tuple", "integer", "decimal"):

@@ -1,10 +1,14 @@
 """The medu1 preset reproduces the reference Med-U1 reward and validation metric."""
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
 
 from med_u1.rewards import compute_score
-from med_u1.rewards.medu1 import reference_bleu, reference_ems, vqa_normalise
+from med_u1.rewards.medu1 import reference_answer, reference_bleu, reference_ems, vqa_normalise
 from med_u1.rewards.replay import replay
 
 
@@ -68,3 +72,14 @@ def test_reference_defects_are_reproduced():
 def test_bare_response_is_taken_as_the_response():
     result = compute_score("MedXpertQA", "<think>x</think><answer>B</answer>", "B", preset="medu1")
     assert result["score"] == 2.0 and result["acc"] == 1.0
+
+
+_REFERENCE_ANSWER_REGEX = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(["<answer>", "</answer>", "<answer", "answer>", "</", "<", "B", " ", "\n"]), max_size=30).map("".join))
+def test_reference_answer_is_the_last_regex_match(response):
+    """The five-search shortcut equals the reference's ``finditer(...)[-1]``, whatever the tag soup."""
+    matches = list(_REFERENCE_ANSWER_REGEX.finditer(response))
+    assert reference_answer(response) == (matches[-1].group(1).strip() if matches else None)

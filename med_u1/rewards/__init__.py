@@ -75,10 +75,13 @@ def as_text(value: Any) -> str:
 
 def read_budget(extra_info: Mapping[str, Any]) -> tuple[int | None, float | None]:
     """``(num_tokens, response_length)``: the length budget and the tokens verl counted."""
+    tokens = extra_info.get("num_tokens")
     length = extra_info.get("response_length")
     if length is None:
         length = extra_info.get("valid_response_length")
-    return _as_int(extra_info.get("num_tokens")), _as_length(length)
+    if type(tokens) is int and type(length) is int and length >= 0:  # as verl passes them
+        return tokens, float(length)
+    return _as_int(tokens), _as_length(length)
 
 
 #: Builds a Reference from a complete field tuple without the Python-level ``__new__`` (a hot path).

@@ -24,6 +24,8 @@ class LengthTerm(NamedTuple):
 
 
 NO_LENGTH_TERM = LengthTerm()
+#: Builds a LengthTerm from a complete field tuple without the Python-level ``__new__`` (a hot path).
+_tuple_new = tuple.__new__
 
 
 def _clip(value: float, low: float, high: float) -> float:
@@ -56,9 +58,9 @@ def length_term(mode: str, num_tokens: int | None, used: float | None, alpha: fl
         return NO_LENGTH_TERM
     if mode == "medu1":
         value = medu1_exact(num_tokens, used) if num_tokens > 0 else medu1_max(num_tokens, used)
-        return LengthTerm(value, 1.0, value)
+        return _tuple_new(LengthTerm, (value, 1.0, value))
     if num_tokens > 0:
         value = l1_exact(num_tokens, used, alpha)
-        return LengthTerm(value, 1.0, value)
+        return _tuple_new(LengthTerm, (value, 1.0, value))
     factor = l1_max_factor(num_tokens, used, alpha)
-    return LengthTerm(0.0, factor, factor)
+    return _tuple_new(LengthTerm, (0.0, factor, factor))

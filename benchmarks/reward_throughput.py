@@ -93,17 +93,23 @@ def parallel_rate(workers: int, passes: int) -> float:
 def adversarial_worst_ms() -> float:
     from med_u1.rewards import compute_score
 
+    well_formed = "<think>x</think><answer>B</answer>"
     patterns = ["<answer>" * 125_000, "<think>" * 140_000 + "</answer>", "\\boxed{" * 140_000, "(" * 1_000_000,
                 "<answer>" + "1," * 500_000 + "</answer>", "<think>x</think><answer>" + "A " * 500_000 + "</answer>",
-                "<answer>B</answer>" * 55_000, "<think></think><answer>x</answer>" * 30_000]
+                "<answer>B</answer>" * 55_000, "<think></think><answer>x</answer>" * 30_000,
+                "\\boxed{" + "x" * 1_000_000, "<think>x</think><answer>" + "**" * 250_000 + "B" + "**" * 250_000 + "</answer>",
+                "<think>x</think><answer>" + "\\boxed{" * 70_000 + "B" + "}" * 70_000 + "</answer>",
+                "<think>" + "<" * 1_000_000 + "</think><answer>B</answer>", well_formed + "<eos>" * 200_000,
+                well_formed + " " * 1_000_000, "</answer>" * 110_000]
     rows = [("MedXpertQA", "C", {}), ("MedCalc-Bench", "26.562", {"lower_limit": "25.2", "upper_limit": "27.9"}),
             ("medical-o1-reasoning-SFT", "Cardiac tamponade due to a stab wound.", {})]
     worst = 0.0
     for pattern in patterns:
         for source, truth, info in rows:
-            start = time.perf_counter()
-            compute_score(source, pattern, truth, info)
-            worst = max(worst, time.perf_counter() - start)
+            for preset in ("default", "medu1"):
+                start = time.perf_counter()
+                compute_score(source, pattern, truth, info, preset=preset)
+                worst = max(worst, time.perf_counter() - start)
     return worst * 1000
 
 
@@ -172,7 +178,7 @@ def main() -> None:
     medu1 = [replay_arguments(row, "medu1") for row in rows]
     print(f"medu1 preset, one process, steady state:   {steady_rate(medu1, args.passes):10,.0f} samples/s")
     print(f"default preset, {args.workers} worker processes:        {parallel_rate(args.workers, args.passes):10,.0f} samples/s")
-    print(f"1 MB adversarial response, worst case:     {adversarial_worst_ms():10.1f} ms")
+    print(f"1 MB adversarial response, worst case:     {adversarial_worst_ms():10.1f} ms  (both presets)")
     if not args.skip_manager:
         for name, rate in manager_rates(rows).items():
             print(f"DataProto end to end, {name:30s} {rate:10,.0f} samples/s")

@@ -7,14 +7,20 @@ think block, between the two blocks and after the answer block.
 
 from __future__ import annotations
 
+import re
+
 from med_u1.rewards.response import (
     ANSWER_CLOSE,
     ANSWER_OPEN,
+    END_MARKER_PATTERN,
+    MAX_ANGLES_SCANNED,
+    MAX_TRAILER_MARKERS,
     STRUCTURE_TAGS,
     THINK_CLOSE,
-    THINK_OPEN,
+    TRAILER_PATTERN,
     TagLayout,
     extract_answer,
+    response_end,
 )
 
 
@@ -37,56 +43,64 @@ def structure_ok(response: str, layout: TagLayout, think_in_prompt: bool = False
     return not between.strip() and not after.strip()
 
 
-def read_structure(text: str, start: int = 0, end: int | None = None, think_in_prompt: bool = False) -> tuple[bool, str | None]:
-    """``(format_ok, pred)``: :func:`structure_ok` and :func:`extract_answer` of ``text[start:end]``.
+def read_structure(text: str, start: int = 0, think_in_prompt: bool = False) -> tuple[bool, str | None]:
+    """``(format_ok, pred)``: :func:`structure_ok` and :func:`extract_answer` of the response in ``text``.
 
-    Without ``think_in_prompt`` the layout is decided in place by :func:`anchored_structure`
-    from a few searches; only the rare undecided response is copied out for the full tag count.
+    The response runs from ``start`` to :func:`response_end` (trailing white space and
+    end-of-turn tokens are not part of it). Without ``think_in_prompt`` the layout is
+    decided in place by :func:`anchored_structure`, and only the rare undecided response
+    is copied out for the full tag count. (The answer is extracted from the whole rest of
+    ``text``: the trailer holds no answer tag, box or brace, so the result is the same.)
     """
     if not think_in_prompt:
-        format_ok, answer = anchored_structure(text, start, end)
+        format_ok, answer = anchored_structure(text, start)
         if format_ok:
             return True, answer.strip()  # type: ignore[union-attr]
         if format_ok is False:
-            return False, extract_answer(text, start, end)
-    response = text[start:end]
+            return False, extract_answer(text, start)
+    response = text[start : response_end(text, start)]
     return structure_ok(response, TagLayout.of(response), think_in_prompt), extract_answer(response)
 
 
-_THINK_OPEN_LEN, _THINK_CLOSE_LEN, _ANSWER_OPEN_LEN, _ANSWER_CLOSE_LEN = map(len, STRUCTURE_TAGS)
+#: The think block's opening tag, after nothing but white space.
+_THINK_OPENING = re.compile(r"\s*<think>")
+#: From the think block's closing tag to the end: white space, an answer block without ``<``, the trailer.
+_ANSWER_TO_THE_END = re.compile(r"</think>\s*<answer>([^<]*)</answer>" + TRAILER_PATTERN)
+#: From the think block's closing tag, what only the full check decides: an answer block whose
+#: first ``<`` is not a structure tag, or one followed by more end-of-turn tokens than the above takes.
+_ANSWER_FOR_THE_FULL_CHECK = re.compile(
+    r"</think>\s*<answer>[^<]*(?:<(?!/?(?:think|answer)>)|</answer>\s*" + END_MARKER_PATTERN + ")"
+)
+_UNDECIDED = (None, None)
 
 
-def anchored_structure(text: str, start: int = 0, end: int | None = None) -> tuple[bool | None, str | None]:
-    """:func:`structure_ok` of ``text[start:end]`` decided by walking its tags in order.
+def anchored_structure(text: str, start: int = 0) -> tuple[bool | None, str | None]:
+    """:func:`structure_ok` of the response from ``start``, decided in place.
 
     Returns ``(True, answer block)`` for a well-formed response, ``(False, None)`` when
-    the structure fails, and ``(None, None)`` when the answer block holds a ``<`` that
-    is not a tag (left to the full check). It walks from one ``<`` to the next (a C-speed
-    search): the first must open the think block, the first tag after it must close it,
-    the next ``<`` must open the answer and the one after must close it, with only white
-    space around. Any other first tag means a duplicated or misplaced tag, so the first
-    thing out of place decides. Searches may run past ``end`` (as :func:`response_bounds`
-    sets it): only white space and end-of-turn tokens lie there, never a structure tag.
+    the structure fails, and ``(None, None)`` when only the full check can tell. Only
+    white space may precede ``<think>``; then the walk hops from one ``<`` of the think
+    block to the next (a C-speed search). At each, a regular expression tries the rest of
+    a well-formed response: ``</think>``, white space, an answer block without ``<``, and
+    after it nothing but the trailer :func:`response_end` cuts. The first structure tag
+    met ends the walk: a misplaced or duplicated tag fails; after ``</think>``, an answer
+    block holding another ``<``, or followed by more than :data:`MAX_TRAILER_MARKERS`
+    end-of-turn tokens, is undecided, and anything else fails. A think block with more
+    than :data:`MAX_ANGLES_SCANNED` other ``<`` is undecided too.
     """
     failed = (False, None)
-    think_open = text.find("<", start)
-    if think_open < 0 or not text.startswith(THINK_OPEN, think_open) or text[start:think_open].strip():
+    opening = _THINK_OPENING.match(text, start)
+    if opening is None:
         return failed
-    think_close = text.find("<", think_open + _THINK_OPEN_LEN)
-    while not text.startswith(THINK_CLOSE, think_close):  # a failed search (-1) matches no tag
-        if think_close < 0 or text.startswith(STRUCTURE_TAGS, think_close):
+    angle = text.find("<", opening.end())
+    for _ in range(MAX_ANGLES_SCANNED):
+        if angle < 0:
             return failed
-        think_close = text.find("<", think_close + 1)
-    think_end = think_close + _THINK_CLOSE_LEN
-    answer_open = text.find("<", think_end)
-    if answer_open < 0 or not text.startswith(ANSWER_OPEN, answer_open) or text[think_end:answer_open].strip():
-        return failed
-    answer_start = answer_open + _ANSWER_OPEN_LEN
-    answer_close = text.find("<", answer_start)
-    if answer_close < 0:
-        return failed
-    if not text.startswith(ANSWER_CLOSE, answer_close):
-        return failed if text.startswith(STRUCTURE_TAGS, answer_close) else (None, None)
-    if text[answer_close + _ANSWER_CLOSE_LEN : end].strip():
-        return failed
-    return True, text[answer_start:answer_close]
+        answer = _ANSWER_TO_THE_END.match(text, angle)
+        if answer is not None:
+            return True, answer.group(1)
+        if text.startswith(STRUCTURE_TAGS, angle):
+            closes_think = text.startswith(THINK_CLOSE, angle)
+            return _UNDECIDED if closes_think and _ANSWER_FOR_THE_FULL_CHECK.match(text, angle) else failed
+        angle = text.find("<", angle + 1)
+    return _UNDECIDED  # tag soup: the full check counts tags at C speed

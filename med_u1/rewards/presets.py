@@ -19,15 +19,14 @@ from med_u1.rewards.format import read_structure
 from med_u1.rewards.length import length_term
 from med_u1.rewards.medu1 import score_medu1
 from med_u1.rewards.registry import TASKS
-from med_u1.rewards.response import response_bounds
+from med_u1.rewards.response import response_start
 
 
 def score_default(
     task: str, solution_str: str, references: list[Reference], num_tokens: int | None, response_length: float | None, config: RewardConfig
 ) -> dict:
     """The corrected reward: any of ``references`` may match (several acceptable answers)."""
-    start, end = response_bounds(solution_str)
-    format_ok, pred = read_structure(solution_str, start, end, config.think_in_prompt)
+    format_ok, pred = read_structure(solution_str, response_start(solution_str), config.think_in_prompt)
     correct, credit = False, 0.0
     if pred:
         verify = TASKS[task]

@@ -19,6 +19,13 @@ RESPONSE_MARKERS = (
 )
 #: End-of-turn tokens that a decoder may leave at the end of a response.
 END_MARKERS = ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<end_of_turn>", "</s>", "<eos>")
+#: Any one end-of-turn token, as a regular expression.
+END_MARKER_PATTERN = "(?:" + "|".join(map(re.escape, END_MARKERS)) + ")"
+#: Most end-of-turn tokens :data:`TRAILER_PATTERN` takes (each costs the regex engine a step).
+MAX_TRAILER_MARKERS = 16
+#: What :func:`response_end` cuts off, as a regular expression anchored at the end of the text,
+#: when it holds at most :data:`MAX_TRAILER_MARKERS` end-of-turn tokens.
+TRAILER_PATTERN = rf"\s*(?:{END_MARKER_PATTERN}\s*){{0,{MAX_TRAILER_MARKERS}}}\Z"
 
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 ANSWER_OPEN, ANSWER_CLOSE = "<answer>", "</answer>"
@@ -29,6 +36,11 @@ STRUCTURE_TAGS = (THINK_OPEN, THINK_CLOSE, ANSWER_OPEN, ANSWER_CLOSE)
 _TAG_INDEX = {tag[:7]: index for index, tag in enumerate(STRUCTURE_TAGS)}
 #: Past this many ``<`` characters a string is tag soup, counted by :meth:`TagLayout.of_soup`.
 MAX_ANGLES_SCANNED = 64
+#: Farthest a ``\\boxed{`` looks for its closing brace, in characters.
+MAX_BOXED_CHARS = 20_000
+#: Longest answer :func:`unwrap` peels wrappers off.
+MAX_WRAPPED_CHARS = 2_000
+_BRACES = re.compile(r"[{}]")
 
 
 def isolate_response(text: str) -> str:
@@ -46,19 +58,31 @@ def response_bounds(text: str) -> tuple[int, int]:
 
     (Slicing a non-ASCII string costs a scan of every character, more than the search.)
     """
-    start = 0
+    start = response_start(text)
+    return start, response_end(text, start)
+
+
+def response_start(text: str) -> int:
+    """Where the response starts: after the first occurrence of the first chat marker found, else 0."""
     for marker in RESPONSE_MARKERS:
         position = text.find(marker)
         if position >= 0:
-            start = position + len(marker)
-            break
-    end = len(text)
-    while True:
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if not text.endswith(END_MARKERS, start, end):
-            return start, end
-        end = text.rfind("<", start, end)
+            return position + len(marker)
+    return 0
+
+
+def response_end(text: str, start: int) -> int:
+    """Where the response ends: before the trailing white space and end-of-turn tokens.
+
+    While the response ends with a token, every copy of that token is blanked to as many
+    spaces and the white space is cut: C-speed passes, however many tokens a decoder left.
+    (Tokens cannot overlap, since each holds one ``<``, its first character.)
+    """
+    response = text[start:].rstrip()
+    while response.endswith(END_MARKERS):
+        marker = next(marker for marker in END_MARKERS if response.endswith(marker))
+        response = response.replace(marker, " " * len(marker)).rstrip()
+    return start + len(response)
 
 
 class TagLayout(NamedTuple):
@@ -104,7 +128,11 @@ def last_answer_block(text: str, start: int = 0, end: int | None = None) -> str 
 
 
 def last_boxed(text: str, start: int = 0, end: int | None = None) -> str | None:
-    """Content of the last balanced ``\\boxed{...}`` (or ``\\fbox{...}``) in ``text[start:end]``, or None."""
+    """Content of the last balanced ``\\boxed{...}`` (or ``\\fbox{...}``) in ``text[start:end]``, or None.
+
+    The closing brace is looked for within :data:`MAX_BOXED_CHARS` of the opening one,
+    hopping from brace to brace, so an unclosed box in a long text costs little.
+    """
     end = len(text) if end is None else end
     box = text.rfind("\\boxed{", start, end)
     if box < 0:
@@ -113,14 +141,10 @@ def last_boxed(text: str, start: int = 0, end: int | None = None) -> str | None:
             return None
     brace = text.index("{", box)
     depth = 0
-    for position in range(brace, end):
-        char = text[position]
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                return text[brace + 1 : position]
+    for match in _BRACES.finditer(text, brace, min(end, brace + MAX_BOXED_CHARS)):
+        depth += 1 if match.group() == "{" else -1
+        if depth == 0:
+            return text[brace + 1 : match.start()]
     return None
 
 
@@ -145,8 +169,14 @@ _WRAPPER_STARTS = frozenset("\\$*`")
 
 
 def unwrap(answer: str) -> str:
-    """Peel LaTeX/markdown wrappers (``\\boxed{}``, ``\\text{}``, ``$..$``, ``**..**``) off an answer."""
+    """Peel LaTeX/markdown wrappers (``\\boxed{}``, ``\\text{}``, ``$..$``, ``**..**``) off an answer.
+
+    An answer longer than :data:`MAX_WRAPPED_CHARS` is only stripped: peeling costs a
+    pass over the answer per layer, and no real answer hides under that many wrappers.
+    """
     answer = answer.strip()
+    if len(answer) > MAX_WRAPPED_CHARS:
+        return answer
     changed = True
     while changed and answer and answer[0] in _WRAPPER_STARTS:
         changed = False

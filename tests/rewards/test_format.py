@@ -7,7 +7,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from med_u1.rewards.format import anchored_structure, read_structure, structure_ok
-from med_u1.rewards.response import END_MARKERS, RESPONSE_MARKERS, TagLayout, extract_answer, isolate_response, last_boxed, response_bounds
+from med_u1.rewards.response import (
+    END_MARKERS,
+    MAX_ANGLES_SCANNED,
+    MAX_BOXED_CHARS,
+    MAX_TRAILER_MARKERS,
+    MAX_WRAPPED_CHARS,
+    RESPONSE_MARKERS,
+    TagLayout,
+    extract_answer,
+    isolate_response,
+    last_boxed,
+    response_bounds,
+    response_start,
+    unwrap,
+)
 
 
 def ok(response: str, **kwargs) -> bool:
@@ -83,11 +97,18 @@ def test_response_bounds_cut_what_strip_end_markers_strips(tail):
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.lists(st.sampled_from(["<|im_start|>assistant", "<|im_end|>", "</s>", "<", ">", "x", " ", "\n", "<eos>"]), max_size=30).map("".join))
+@given(st.lists(st.sampled_from(["<|im_start|>assistant", "<|im_end|>", "</s>", "<", ">", "x", " ", "\n", "<eos>", "eos>", "<|"]), max_size=30).map("".join))
 def test_response_bounds_agree_with_strip_end_markers(text):
     start, end = response_bounds(text)
     marker = text.find("<|im_start|>assistant")
     assert text[start:end] == strip_end_markers(text[marker + 21 :] if marker >= 0 else text)
+
+
+def test_response_bounds_cut_any_number_of_end_tokens():
+    response = "\n<think>x</think><answer>B</answer>"
+    for tail in ("<|endoftext|>" * 5_000, "<eos>\n" * 5_000, " " * 100_000):
+        text = "<|im_start|>assistant" + response + tail
+        assert isolate_response(text) == strip_end_markers(response + tail) == response
 
 
 def test_answer_extraction_last_block_then_boxed():
@@ -95,6 +116,19 @@ def test_answer_extraction_last_block_then_boxed():
     assert extract_answer("no tags, \\boxed{\\frac{1}{2}} at last") == "\\frac{1}{2}"
     assert extract_answer("nothing here") is None
     assert last_boxed("\\boxed{unclosed") is None
+
+
+def test_boxed_braces_balance_within_the_window():
+    assert last_boxed("\\boxed{a{b}{c{d}}e} tail }") == "a{b}{c{d}}e"
+    assert last_boxed("\\fbox{x}") == "x"
+    assert last_boxed("\\boxed{" + "x" * (MAX_BOXED_CHARS - 2) + "}") == "x" * (MAX_BOXED_CHARS - 2)
+    assert last_boxed("\\boxed{" + "x" * MAX_BOXED_CHARS + "}") is None  # closes too far away
+
+
+def test_unwrap_peels_nested_wrappers_of_short_answers_only():
+    assert unwrap(" **$\\boxed{\\text{B}}$** ") == "B"
+    long_answer = "**" + "x" * MAX_WRAPPED_CHARS + "**"
+    assert unwrap(f"  {long_answer} ") == long_answer
 
 
 @settings(max_examples=1500, deadline=None)
@@ -121,7 +155,7 @@ def full_check(response: str, think_in_prompt: bool = False) -> tuple[bool, str 
 )
 def test_read_structure_equals_the_full_check(response, think_in_prompt):
     """The anchored shortcut for well-formed responses never changes a verdict or an answer."""
-    assert read_structure(response, think_in_prompt=think_in_prompt) == full_check(response, think_in_prompt)
+    assert read_structure(response, think_in_prompt=think_in_prompt) == full_check(strip_end_markers(response), think_in_prompt)
 
 
 @settings(max_examples=1000, deadline=None)
@@ -132,7 +166,7 @@ def test_read_structure_equals_the_full_check(response, think_in_prompt):
 def test_read_structure_in_place_equals_the_full_check_on_the_copy(response, tail):
     """In place, searches may run past the response's end into end tokens; verdicts must not change."""
     text = "<|im_start|>user\nQ<|im_end|><|im_start|>assistant" + response + tail
-    assert read_structure(text, *response_bounds(text)) == full_check(isolate_response(text))
+    assert read_structure(text, response_start(text)) == full_check(isolate_response(text))
 
 
 def test_read_structure_equals_the_full_check_on_real_responses(bench_responses):
@@ -140,7 +174,7 @@ def test_read_structure_equals_the_full_check_on_real_responses(bench_responses)
     for row in bench_responses:
         text = row["solution_str"]
         response = isolate_response(text)
-        assert read_structure(text, *response_bounds(text)) == read_structure(response) == full_check(response)
+        assert read_structure(text, response_start(text)) == read_structure(response) == full_check(response)
         decided[anchored_structure(response)[0]] += 1
     assert decided[True] > 0 and decided[False] > 0
 
@@ -150,3 +184,16 @@ def test_anchored_structure_leaves_angle_brackets_in_the_answer_to_the_full_chec
     assert anchored_structure("<think>x</think><answer>B</answer><answer>B</answer>") == (False, None)
     assert anchored_structure("<think>x</think><answer>< 5 mg</answer>") == (None, None)
     assert read_structure("<think>x</think><answer>< 5 mg</answer>") == (True, "< 5 mg")
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        "<think>" + "a < b " * (MAX_ANGLES_SCANNED + 1) + "</think><answer>B</answer>",  # many other '<' in the think block
+        "<think>x</think><answer>B</answer>" + "<eos>" * (MAX_TRAILER_MARKERS + 1),  # many end tokens
+        "<think>x</think><answer>B</answer>" + "<eos>" * (MAX_TRAILER_MARKERS + 1) + "more",
+    ],
+)
+def test_anchored_structure_leaves_long_walks_to_the_full_check(response):
+    assert anchored_structure(response) == (None, None)
+    assert read_structure(response) == full_check(strip_end_markers(response))

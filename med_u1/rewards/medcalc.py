@@ -42,7 +42,10 @@ def parse_number(text: str) -> float | None:
     match = _NUMBER.search(text)
     if match is None:
         return None
-    value = float(match.group(0).replace(",", "").replace("\u2212", "-"))
+    number = match.group(0)
+    if "," in number or "\u2212" in number:
+        number = number.replace(",", "").replace("\u2212", "-")
+    value = float(number)
     return value if math.isfinite(value) else None
 
 
@@ -124,25 +127,21 @@ def read_calc_truth(ground_truth: str, lower: str, upper: str, output_type: str,
 
 def verify_medcalc(pred: str, reference: Reference, config: RewardConfig) -> Verdict:
     """Correct when ``pred`` matches the MedCalc-Bench ground truth under the official rules."""
-    return CORRECT if _matches_medcalc(pred, reference, config.calc_tolerance) else WRONG
-
-
-def _matches_medcalc(pred: str, reference: Reference, tolerance: float) -> bool:
     text = unwrap(pred)
     if not text or len(text) > MAX_CALC_CHARS:
-        return False
+        return WRONG
     truth = read_calc_truth(
-        reference.ground_truth.strip(), str(reference.lower_limit), str(reference.upper_limit), str(reference.output_type), tolerance
+        reference.ground_truth.strip(), str(reference.lower_limit), str(reference.upper_limit), str(reference.output_type), config.calc_tolerance
     )
     if truth.value is None:
-        return False
+        return WRONG
     if truth.kind == "date":
-        return parse_date(text) == truth.value
+        return CORRECT if parse_date(text) == truth.value else WRONG
     if truth.kind == "tuple":
-        return parse_weeks_days(text) == truth.value
+        return CORRECT if parse_weeks_days(text) == truth.value else WRONG
     value = parse_number(text)
     if value is None:
-        return False
+        return WRONG
     if truth.kind == "integer":
-        return round(value) == round(truth.value)
-    return truth.low <= value <= truth.high
+        return CORRECT if round(value) == round(truth.value) else WRONG
+    return CORRECT if truth.low <= value <= truth.high else WRONG

@@ -85,21 +85,28 @@ def bleu_tokens(text: str) -> list[str]:
     return tokenize_13a(text.lower().rstrip()).split()
 
 
-def ngrams(tokens: list[str], order: int) -> list[tuple[str, ...]]:
-    """The ``order``-grams of ``tokens``, in sequence."""
+def ngrams(tokens: list[str], order: int) -> list:
+    """The ``order``-grams of ``tokens``, in sequence: tuples, or the tokens themselves for order 1
+    (a string keeps its hash; a tuple is hashed anew at every set or dict operation)."""
+    if order == 1:
+        return tokens
     return list(zip(*(tokens[i:] for i in range(order))))
 
 
 class ReferenceGrams(NamedTuple):
-    """A reference's n-gram counts, and the n-grams it repeats."""
+    """A reference's n-gram counts, their set, and the n-grams it repeats.
+
+    (Sets keep their items' hashes, so intersecting with ``distinct`` hashes no n-gram again.)
+    """
 
     counts: Counter
+    distinct: frozenset
     repeated: frozenset
 
     @classmethod
     def of(cls, grams: list) -> "ReferenceGrams":
         counts = Counter(grams)
-        return cls(counts, frozenset(gram for gram, count in counts.items() if count > 1))
+        return cls(counts, frozenset(counts), frozenset(gram for gram, count in counts.items() if count > 1))
 
 
 @lru_cache(maxsize=4096)
@@ -115,7 +122,7 @@ def clipped_matches(grams: list, reference: ReferenceGrams) -> int:
     set operations do the work in C and the loop runs over those few only.
     """
     distinct = set(grams)
-    shared = distinct & reference.counts.keys()
+    shared = distinct & reference.distinct
     if not reference.repeated or len(distinct) == len(grams):
         return len(shared)
     repeated_by_both = shared & reference.repeated

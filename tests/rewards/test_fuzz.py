@@ -73,10 +73,25 @@ def test_huge_repetitions(output, context):
     check(output, context)
 
 
+WELL_FORMED = "<think>x</think><answer>C</answer>"
+
+
 def test_one_megabyte_adversarial_responses():
     patterns = ["<answer>" * 100_000, "<think>" * 120_000 + "</answer>", "\\boxed{" * 130_000, "(" * 1_000_000,
-                "<answer>" + "1," * 500_000 + "</answer>", "<think>x</think><answer>" + "A " * 500_000 + "</answer>"]
+                "<answer>" + "1," * 500_000 + "</answer>", "<think>x</think><answer>" + "A " * 500_000 + "</answer>",
+                "\\boxed{" + "x" * 1_000_000, "<think>x</think><answer>" + "**" * 250_000 + "C" + "**" * 250_000 + "</answer>",
+                "<think>x</think><answer>" + "\\boxed{" * 70_000 + "C" + "}" * 70_000 + "</answer>",
+                "<think>" + "<" * 1_000_000 + "</think><answer>C</answer>", "</answer>" * 110_000,
+                WELL_FORMED + "<eos>" * 200_000, WELL_FORMED + " " * 1_000_000, WELL_FORMED + "<|im_end|>\n" * 80_000 + "x"]
     for pattern in patterns:
         for source, truth, info in ROWS:
             for knobs in KNOBS:
                 check(pattern, ((source, truth, info), knobs, -1, 100))
+
+
+def test_a_megabyte_of_trailing_end_tokens_still_reads_the_answer():
+    for tail in ("<eos>" * 200_000, " " * 1_000_000, "<|im_end|>\n" * 80_000):
+        result = compute_score("MedXpertQA", WELL_FORMED + tail, "C")
+        assert (result["format"], result["acc"], result["pred"]) == (1.0, 1.0, "C")
+    result = compute_score("MedXpertQA", WELL_FORMED + "<|im_end|>\n" * 80_000 + "x", "C")
+    assert (result["format"], result["acc"]) == (0.0, 1.0)

@@ -54,9 +54,10 @@ def isolate_response(text: str) -> str:
 
 
 def response_bounds(text: str) -> tuple[int, int]:
-    """``(start, end)`` of :func:`isolate_response`'s part of ``text``, found without copying it.
+    """``(start, end)`` of :func:`isolate_response`'s part of ``text``.
 
-    (Slicing a non-ASCII string costs a scan of every character, more than the search.)
+    The reward's hot path needs only :func:`response_start`: it reads the response in place,
+    since slicing a non-ASCII string costs a scan of every character.
     """
     start = response_start(text)
     return start, response_end(text, start)

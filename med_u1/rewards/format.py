@@ -11,10 +11,8 @@ import re
 
 from med_u1.rewards.response import (
     ANSWER_CLOSE,
-    ANSWER_OPEN,
     END_MARKER_PATTERN,
     MAX_ANGLES_SCANNED,
-    MAX_TRAILER_MARKERS,
     STRUCTURE_TAGS,
     THINK_CLOSE,
     TRAILER_PATTERN,
@@ -84,9 +82,10 @@ def anchored_structure(text: str, start: int = 0) -> tuple[bool | None, str | No
     a well-formed response: ``</think>``, white space, an answer block without ``<``, and
     after it nothing but the trailer :func:`response_end` cuts. The first structure tag
     met ends the walk: a misplaced or duplicated tag fails; after ``</think>``, an answer
-    block holding another ``<``, or followed by more than :data:`MAX_TRAILER_MARKERS`
-    end-of-turn tokens, is undecided, and anything else fails. A think block with more
-    than :data:`MAX_ANGLES_SCANNED` other ``<`` is undecided too.
+    block holding another ``<``, or followed by more end-of-turn tokens than
+    :data:`~med_u1.rewards.response.MAX_TRAILER_MARKERS`, is undecided, and anything else
+    fails. A think block with more than :data:`MAX_ANGLES_SCANNED` other ``<`` is undecided
+    too.
     """
     failed = (False, None)
     opening = _THINK_OPENING.match(text, start)

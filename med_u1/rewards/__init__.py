@@ -97,8 +97,8 @@ def read_references(ground_truth: Any, extra_info: Mapping[str, Any]) -> list[Re
     get = extra_info.get
     details = (get("lower_limit"), get("upper_limit"), get("options"), get("output_type"))
     if type(ground_truth) is str and ground_truth.strip():
-        return [_tuple_new(Reference, (ground_truth, *details))]
-    return [_tuple_new(Reference, (text, *details)) for text in map(_truth_text, _as_items(ground_truth)) if text is not None]
+        return [_tuple_new(Reference, (ground_truth,) + details)]
+    return [_tuple_new(Reference, (text,) + details) for text in map(_truth_text, _as_items(ground_truth)) if text is not None]
 
 
 def _as_items(value: Any) -> list[Any]:

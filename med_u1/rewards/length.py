@@ -12,20 +12,12 @@ re-tokenised here).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+#: ``(additive, factor, reported)``: ``additive`` is added to the reward, ``factor`` multiplies the
+#: correctness term, ``reported`` is what the result's ``length`` field shows. A plain tuple: it is
+#: built once per response, and a named tuple's constructor costs a C call with arguments.
+LengthTerm = tuple[float, float, float]
 
-
-class LengthTerm(NamedTuple):
-    """``additive`` is added to the reward; ``factor`` multiplies the correctness term."""
-
-    additive: float = 0.0
-    factor: float = 1.0
-    reported: float = 0.0
-
-
-NO_LENGTH_TERM = LengthTerm()
-#: Builds a LengthTerm from a complete field tuple without the Python-level ``__new__`` (a hot path).
-_tuple_new = tuple.__new__
+NO_LENGTH_TERM: LengthTerm = (0.0, 1.0, 0.0)
 
 
 def _clip(value: float, low: float, high: float) -> float:
@@ -34,7 +26,8 @@ def _clip(value: float, low: float, high: float) -> float:
 
 def l1_exact(num_tokens: int, used: float, alpha: float) -> float:
     """L1-exact penalty, floored at -1 so one runaway response cannot dominate a batch."""
-    return max(-alpha * abs(num_tokens - used), -1.0)
+    value = -alpha * abs(num_tokens - used)
+    return -1.0 if value < -1.0 else value
 
 
 def l1_max_factor(num_tokens: int, used: float, alpha: float) -> float:
@@ -58,9 +51,9 @@ def length_term(mode: str, num_tokens: int | None, used: float | None, alpha: fl
         return NO_LENGTH_TERM
     if mode == "medu1":
         value = medu1_exact(num_tokens, used) if num_tokens > 0 else medu1_max(num_tokens, used)
-        return _tuple_new(LengthTerm, (value, 1.0, value))
+        return value, 1.0, value
     if num_tokens > 0:
         value = l1_exact(num_tokens, used, alpha)
-        return _tuple_new(LengthTerm, (value, 1.0, value))
+        return value, 1.0, value
     factor = l1_max_factor(num_tokens, used, alpha)
-    return _tuple_new(LengthTerm, (0.0, factor, factor))
+    return 0.0, factor, factor

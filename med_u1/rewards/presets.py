@@ -7,7 +7,8 @@
           + length_weight * length.additive
 
 with ``credit`` the verifier's 0-1 credit (0 without an answer), ``format`` 1/0 from
-:func:`med_u1.rewards.format.read_structure`, and the length term of ``length_mode``.
+:func:`med_u1.rewards.format.read_structure`, and the length term of ``length_mode``
+(:func:`med_u1.rewards.length.length_term`).
 
 ``medu1`` reproduces the reference Med-U1 reward, see :mod:`med_u1.rewards.medu1`.
 """
@@ -35,17 +36,17 @@ def score_default(
             correct = correct or verdict.correct
             if verdict.credit > credit:
                 credit = verdict.credit
-    length = length_term(config.length_mode, num_tokens, response_length, config.length_alpha)
+    additive, factor, reported = length_term(config.length_mode, num_tokens, response_length, config.length_alpha)
     score = (
-        config.correct_weight * credit * length.factor
+        config.correct_weight * credit * factor
         + config.format_weight * (1.0 if format_ok else 0.0)
-        + config.length_weight * length.additive
+        + config.length_weight * additive
     )
     return {
         "score": score,
         "acc": 1.0 if correct else 0.0,
         "format": 1.0 if format_ok else 0.0,
-        "length": length.reported,
+        "length": reported,
         "pred": pred,
     }
 

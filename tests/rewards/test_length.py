@@ -30,16 +30,15 @@ def test_medu1_variants():
 
 @pytest.mark.parametrize("num_tokens", [-1, 0, None])
 def test_no_budget_means_no_term(num_tokens):
-    term = length_term("l1", num_tokens, 500, 0.0003)
-    assert (term.additive, term.factor, term.reported) == (0.0, 1.0, 0.0)
+    assert length_term("l1", num_tokens, 500, 0.0003) == (0.0, 1.0, 0.0)  # (additive, factor, reported)
 
 
 def test_unknown_response_length_means_no_term():
-    assert length_term("l1", 1000, None, 0.0003).additive == 0.0
+    assert length_term("l1", 1000, None, 0.0003) == (0.0, 1.0, 0.0)
 
 
 def test_modes_route_exact_and_max_budgets():
-    assert length_term("l1", 1000, 1500, 0.0003).additive == pytest.approx(-0.15)
-    assert length_term("l1", -1000, 1000, 0.0003).factor == pytest.approx(0.5)
-    assert length_term("medu1", -1000, 750, 0.0003).additive == pytest.approx(0.5)
-    assert length_term("none", 1000, 5000, 0.0003).additive == 0.0
+    assert length_term("l1", 1000, 1500, 0.0003) == pytest.approx((-0.15, 1.0, -0.15))
+    assert length_term("l1", -1000, 1000, 0.0003) == pytest.approx((0.0, 0.5, 0.5))
+    assert length_term("medu1", -1000, 750, 0.0003) == pytest.approx((0.5, 1.0, 0.5))
+    assert length_term("none", 1000, 5000, 0.0003) == (0.0, 1.0, 0.0)

@@ -2,13 +2,13 @@
 
 ``default`` (the corrected reward)::
 
-    score = correct_weight * credit * length.factor
+    score = correct_weight * credit * factor
           + format_weight * format
-          + length_weight * length.additive
+          + length_weight * additive
 
 with ``credit`` the verifier's 0-1 credit (0 without an answer), ``format`` 1/0 from
-:func:`med_u1.rewards.format.read_structure`, and the length term of ``length_mode``
-(:func:`med_u1.rewards.length.length_term`).
+:func:`med_u1.rewards.format.read_structure`, and ``(additive, factor)`` the length term of
+``length_mode`` (:func:`med_u1.rewards.length.length_term`).
 
 ``medu1`` reproduces the reference Med-U1 reward, see :mod:`med_u1.rewards.medu1`.
 """

@@ -10,7 +10,7 @@ import logging
 import math
 from typing import Any, Mapping
 
-from med_u1.rewards.config import Reference, RewardConfig
+from med_u1.rewards.config import Reference, RewardConfig, config_for
 from med_u1.rewards.presets import PRESET_SCORERS
 from med_u1.rewards.registry import register_data_source, register_task, task_of
 
@@ -25,14 +25,16 @@ def compute_score(
     solution_str: Any,
     ground_truth: Any,
     extra_info: Mapping[str, Any] | None = None,
-    **kwargs: Any,
+    *,
+    preset: str = "default",
+    **knobs: Any,
 ) -> dict:
-    """Score one response; ``kwargs`` are reward knobs (``preset`` and the fields of RewardConfig).
+    """Score one response under ``preset`` ("default" or "medu1"); ``knobs`` are the other fields of RewardConfig.
 
     Raises KeyError for an unknown ``data_source`` and TypeError/ValueError for unknown or
     invalid knobs; any ``solution_str`` whatsoever gets a finite score.
     """
-    config = RewardConfig.from_kwargs(kwargs)
+    config = config_for(preset, knobs)
     task = task_of(data_source)
     info = extra_info if type(extra_info) is dict or isinstance(extra_info, Mapping) else {}
     references = read_references(ground_truth, info)

@@ -118,6 +118,17 @@ def _coerce(name: str, value: Any, kind: type) -> Any:
     return str(value)
 
 
+#: Each preset with no other knob set: the configuration of most calls, built once.
+PRESET_CONFIGS = {name: RewardConfig(preset=name) for name in PRESETS}
+
+
+def config_for(preset: Any, knobs: Mapping[str, Any]) -> RewardConfig:
+    """The configuration of a ``compute_score`` call: ``preset`` and any other ``knobs``."""
+    if not knobs and type(preset) is str and preset in PRESET_CONFIGS:
+        return PRESET_CONFIGS[preset]
+    return RewardConfig.from_kwargs({"preset": preset, **knobs})
+
+
 class Reference(NamedTuple):
     """What a verifier checks a prediction against (taken from the dataset row)."""
 

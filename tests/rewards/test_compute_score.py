@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from med_u1.rewards import compute_score
+from med_u1.rewards.config import RewardConfig, config_for
 
 GOOD = "<think>The pericardium fills with blood.</think>\n<answer>B</answer>"
 KEYS = {"score", "acc", "format", "length", "pred"}
@@ -46,7 +47,13 @@ def test_unknown_data_source_names_it_and_the_registered_ones():
     assert "NoSuchBench" in str(error.value) and "MedXpertQA" in str(error.value)
 
 
-@pytest.mark.parametrize("knobs", [{"presett": "medu1"}, {"preset": "other"}, {"format_weight": "heavy"}, {"length_weight": -1}])
+@pytest.mark.parametrize("preset", ["default", "medu1"])
+def test_a_preset_alone_is_configured_as_when_read_from_knobs(preset):
+    assert config_for(preset, {}) == RewardConfig.from_kwargs({"preset": preset})
+    assert config_for(preset, {"format_weight": "0.2"}) == RewardConfig.from_kwargs({"preset": preset, "format_weight": 0.2})
+
+
+@pytest.mark.parametrize("knobs", [{"presett": "medu1"}, {"preset": "other"}, {"preset": None}, {"preset": ["medu1"]}, {"format_weight": "heavy"}, {"length_weight": -1}])
 def test_bad_knobs_are_errors(knobs):
     with pytest.raises((TypeError, ValueError)):
         compute_score("MedXpertQA", GOOD, "B", **knobs)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 
 from med_u1.rewards.response import (
+    ANGLE_SLOTS,
     ANSWER_CLOSE,
     END_MARKER_PATTERN,
-    MAX_ANGLES_SCANNED,
     STRUCTURE_TAGS,
     THINK_CLOSE,
     TRAILER_PATTERN,
@@ -84,15 +84,15 @@ def anchored_structure(text: str, start: int = 0) -> tuple[bool | None, str | No
     met ends the walk: a misplaced or duplicated tag fails; after ``</think>``, an answer
     block holding another ``<``, or followed by more end-of-turn tokens than
     :data:`~med_u1.rewards.response.MAX_TRAILER_MARKERS`, is undecided, and anything else
-    fails. A think block with more than :data:`MAX_ANGLES_SCANNED` other ``<`` is undecided
-    too.
+    fails. A think block with more than
+    :data:`~med_u1.rewards.response.MAX_ANGLES_SCANNED` other ``<`` is undecided too.
     """
     failed = (False, None)
     opening = _THINK_OPENING.match(text, start)
     if opening is None:
         return failed
     angle = text.find("<", opening.end())
-    for _ in range(MAX_ANGLES_SCANNED):
+    for _ in ANGLE_SLOTS:
         if angle < 0:
             return failed
         answer = _ANSWER_TO_THE_END.match(text, angle)

@@ -36,6 +36,8 @@ STRUCTURE_TAGS = (THINK_OPEN, THINK_CLOSE, ANSWER_OPEN, ANSWER_CLOSE)
 _TAG_INDEX = {tag[:7]: index for index, tag in enumerate(STRUCTURE_TAGS)}
 #: Past this many ``<`` characters a string is tag soup, counted by :meth:`TagLayout.of_soup`.
 MAX_ANGLES_SCANNED = 64
+#: One slot per ``<`` a scan may visit (a constant, so a scan does not build its own range).
+ANGLE_SLOTS = range(MAX_ANGLES_SCANNED)
 #: Farthest a ``\\boxed{`` looks for its closing brace, in characters.
 MAX_BOXED_CHARS = 20_000
 #: Longest answer :func:`unwrap` peels wrappers off.
@@ -98,7 +100,7 @@ class TagLayout(NamedTuple):
         counts = [0, 0, 0, 0]
         firsts = [-1, -1, -1, -1]
         position = response.find("<")
-        for _ in range(MAX_ANGLES_SCANNED):
+        for _ in ANGLE_SLOTS:
             if position < 0:
                 return cls(tuple(counts), tuple(firsts))  # type: ignore[arg-type]
             index = _TAG_INDEX.get(response[position : position + 7])

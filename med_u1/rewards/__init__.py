@@ -29,10 +29,11 @@ def compute_score(
     preset: str = "default",
     **knobs: Any,
 ) -> dict:
-    """Score one response under ``preset`` ("default" or "medu1"); ``knobs`` are the other fields of RewardConfig.
+    """Score one response under ``preset`` ("default" or "medu1").
 
-    Raises KeyError for an unknown ``data_source`` and TypeError/ValueError for unknown or
-    invalid knobs; any ``solution_str`` whatsoever gets a finite score.
+    ``knobs`` are the other fields of RewardConfig. Raises KeyError for an unknown
+    ``data_source`` and TypeError/ValueError for unknown or invalid knobs; any
+    ``solution_str`` whatsoever gets a finite score.
     """
     config = config_for(preset, knobs)
     task = task_of(data_source)

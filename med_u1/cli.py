@@ -13,6 +13,8 @@ import logging
 import sys
 from typing import Sequence
 
+from med_u1.errors import UserError
+
 COMMAND_MODULES = (
     "med_u1.rewards.commands",
     "med_u1.data.commands",
@@ -47,7 +49,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    return int(args.handler(args) or 0)
+    try:
+        return int(args.handler(args) or 0)
+    except UserError as error:
+        if args.verbose:
+            raise
+        print(f"medu1: error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

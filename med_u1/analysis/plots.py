@@ -96,6 +96,12 @@ def series(steps: dict[int, dict[str, float]], key: str) -> tuple[list[int], lis
 
 
 def save(figure, path: Path) -> Path:
+    """Write ``figure`` as a PNG (integer steps on every x axis) and close it."""
+    from matplotlib.ticker import FixedLocator, MaxNLocator
+
+    for axis in figure.axes:
+        if not isinstance(axis.xaxis.get_major_locator(), FixedLocator):  # stage bars keep their labels
+            axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
@@ -183,10 +189,13 @@ def plot_stages(rows: list[dict], path: Path) -> Path | None:
         axis.set_ylabel("share of responses")
         axis.set_title(f"MED-RLVR stages: {name}", fontsize=9)
         right = axis.twinx()
-        right.plot(positions, [row["self_verification_rate"] or 0.0 for row in series_rows], "k^-", label="self-verification rate")
+        (line,) = right.plot(
+            positions, [row["self_verification_rate"] or 0.0 for row in series_rows], "k^-", label="self-verification rate"
+        )
         right.set_ylim(0, 1.05)
         right.set_ylabel("self-verification rate")
-        axis.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.12, 1.0))
+        handles, labels = axis.get_legend_handles_labels()
+        axis.legend([*handles, line], [*labels, line.get_label()], fontsize=6, loc="upper left", bbox_to_anchor=(1.12, 1.0))
     return save(figure, path)
 
 

@@ -23,7 +23,7 @@ REWARD_KEYS = ("critic/score/mean", "critic/rewards/mean")
 LENGTH_KEY = "response_length/mean"
 COMPONENT_KEY = re.compile(r"^val-(?:aux|core)/(?P<source>.+)/(?P<part>score|format|length|acc)/mean@1$")
 _CONSOLE_STEP = re.compile(r"(?:^|\s)step:(\d+)((?: - [^\n]*?:[^\n]*?)*)$")
-_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf", re.IGNORECASE)
+_WRAPPED = re.compile(r"^[\w.]+\((.*)\)$")  # np.float64(0.5), tensor(0.5)
 
 
 def metrics_path(path: Path) -> Path:
@@ -43,9 +43,12 @@ def console_metrics(line: str) -> tuple[int, dict[str, float]] | None:
     metrics = {}
     for item in match.group(2).split(" - ")[1:]:
         key, _, value = item.rpartition(":")
-        number = _NUMBER.search(value)
-        if key and number:
-            metrics[key.strip()] = float(number.group())
+        value = value.strip()
+        wrapped = _WRAPPED.match(value)
+        try:
+            metrics[key.strip()] = float(wrapped.group(1) if wrapped else value)
+        except ValueError:
+            continue
     return int(match.group(1)), metrics
 
 

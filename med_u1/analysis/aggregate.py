@@ -47,7 +47,7 @@ class StepStats:
     reflection_markers: int = 0
     tokens: int = 0
     max_tokens: int = 0
-    tokens_given: int = 0
+    token_counts: Counter = field(default_factory=Counter)  # how tokens were counted: given, tokenizer, words
     think_words: int = 0
     rewards: int = 0
     reward_sum: float = 0.0
@@ -77,7 +77,7 @@ class StepStats:
         self.reflection_markers += features.verification_markers + features.re_examination_markers
         self.tokens += features.tokens
         self.max_tokens = max(self.max_tokens, features.tokens)
-        self.tokens_given += features.tokens_counted == "given"
+        self.token_counts[features.tokens_counted] += 1
         self.think_words += features.think_words
         if response.reward is not None:
             self.rewards += 1
@@ -133,7 +133,7 @@ class StepStats:
             "format_rate": ratio(self.format_ok, n),
             "mean_tokens": ratio(self.tokens, n),
             "max_tokens": self.max_tokens,
-            "tokens_counted": "given" if self.tokens_given == n else ("words" if not self.tokens_given else "mixed"),
+            "tokens_counted": next(iter(self.token_counts)) if len(self.token_counts) == 1 else "mixed",
             "mean_think_words": ratio(self.think_words, n),
             "self_verification_rate": ratio(self.self_verifying, n),
             "re_examination_rate": ratio(self.re_examining, n),

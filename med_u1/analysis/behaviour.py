@@ -8,6 +8,7 @@ call into :mod:`med_u1.rewards`); the rest only describes what a response looks 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -58,16 +59,21 @@ STAGES = (
 )
 
 
-def phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str]:
-    """One case-insensitive pattern matching any of ``phrases`` as whole words."""
-    alternatives = "|".join(re.escape(phrase) for phrase in sorted(phrases, key=len, reverse=True))
-    return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.IGNORECASE)
+def alternatives(phrases: Iterable[str]) -> str:
+    """``phrases`` as a regular-expression alternation, longest first."""
+    return "|".join(re.escape(phrase) for phrase in sorted(phrases, key=len, reverse=True))
 
 
-_VERIFICATION = phrase_pattern(SELF_VERIFICATION_PHRASES)
-_RE_EXAMINATION = phrase_pattern(RE_EXAMINATION_PHRASES)
-_REASONING_CUE = phrase_pattern(REASONING_CUES)
-_HEDGE = phrase_pattern(HEDGE_PHRASES)
+def phrase_pattern(**groups: Iterable[str]) -> re.Pattern[str]:
+    """One case-insensitive pattern matching any phrase of any group as whole words, in a named group."""
+    named = "|".join(f"(?P<{name}>{alternatives(phrases)})" for name, phrases in groups.items())
+    return re.compile(rf"(?<![\w-])(?:{named})(?![\w-])", re.IGNORECASE)
+
+
+#: Both reflection lists in one pattern: a single pass over the text counts both.
+_REFLECTION = phrase_pattern(verification=SELF_VERIFICATION_PHRASES, re_examination=RE_EXAMINATION_PHRASES)
+_REASONING_CUE = phrase_pattern(cue=REASONING_CUES)
+_HEDGE = phrase_pattern(hedge=HEDGE_PHRASES)
 _STEP_MARKER = re.compile(r"^[ \t]*(?:step[ \t]*\d+\b|\d+[.)][ \t]|[-*\u2022][ \t])", re.IGNORECASE | re.MULTILINE)
 _BUDGET = re.compile(r"Think for (maximum )?(\d+) tokens", re.IGNORECASE)
 _OPTION_LETTER = re.compile(r"(?<![A-Za-z])\(?([A-J])\)?(?![A-Za-z])")
@@ -291,6 +297,7 @@ def describe(
     tokens = int(tokens) if tokens is not None else word_count(response)
     valid = format_ok(response, think_in_prompt)
     reasoning_text = f"{blocks.think or ''}\n{blocks.outside}"  # everything but the answer block
+    reflections = Counter(match.lastgroup for match in _REFLECTION.finditer(reasoning_text))
     statement = answer_statement(blocks.think, blocks.answer) if blocks.think and blocks.answer else None
     budget = budget or read_budget(prompt)
     values = dict(
@@ -301,8 +308,8 @@ def describe(
         outside_words=word_count(blocks.outside),
         format_ok=valid,
         format_reason="ok" if valid else format_failure_reason(full),
-        verification_markers=len(_VERIFICATION.findall(reasoning_text)),
-        re_examination_markers=len(_RE_EXAMINATION.findall(reasoning_text)),
+        verification_markers=reflections["verification"],
+        re_examination_markers=reflections["re_examination"],
         step_markers=len(_STEP_MARKER.findall(blocks.think or "")),
         answer_in_think=statement is not None,
         answer_first=statement is not None and word_count(blocks.think[: statement.start()]) < EARLY_ANSWER_WORDS,

@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 from typing import Callable, Iterable
 
-from med_u1.analysis.aggregate import ALARM_MIN_RATE, ALARM_MIN_RISE, PATTERNS, Analysis
+from med_u1.analysis.aggregate import ALARM_MIN_RATE, ALARM_MIN_RISE, MAX_BAD_LINES_LISTED, PATTERNS, Analysis
 from med_u1.analysis.behaviour import STAGES, Features, describe
 from med_u1.analysis.readers import BadLine, Response, iter_responses
 from med_u1.data.io import write_atomic
@@ -23,7 +23,7 @@ from med_u1.errors import UserError
 logger = logging.getLogger(__name__)
 
 FEATURE_FIELDS = [f.name for f in dataclasses.fields(Features)]
-RESPONSE_COLUMNS = ["where", "series", "step", "label", "data_source", "reward", "acc", *FEATURE_FIELDS]
+RESPONSE_COLUMNS = ["where", "series", "step", "label", "data_source", "reward", "acc", *FEATURE_FIELDS, "reflection_per_1k"]
 STEP_COLUMNS = (
     "series", "label", "responses", "mean_reward", "accuracy", "format_rate", "mean_tokens",
     "self_verification_rate", "reflection_per_1k_tokens",
@@ -59,6 +59,7 @@ def features_of(response: Response, count_tokens: TokenCounter | None) -> Featur
 def response_row(response: Response, features: Features) -> dict:
     row = {name: getattr(response, name) for name in ("where", "series", "step", "label", "data_source", "reward", "acc")}
     row.update((name, getattr(features, name)) for name in FEATURE_FIELDS)  # asdict() deep-copies: slow
+    row["reflection_per_1k"] = features.reflection_per_1k
     return row
 
 
@@ -69,8 +70,9 @@ def analyze_stream(
     analysis = Analysis()
     for item in items:
         if isinstance(item, BadLine):
-            logger.warning("%s: skipped: %s", item.where, item.reason)
             analysis.add_bad_line(item)
+            if analysis.bad_line_count <= MAX_BAD_LINES_LISTED:  # all are counted in the outputs
+                logger.warning("%s: skipped: %s", item.where, item.reason)
             continue
         features = features_of(item, count_tokens)
         analysis.add(item, features)

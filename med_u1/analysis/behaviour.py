@@ -102,7 +102,7 @@ class Features:
     """What :func:`describe` measures on one response."""
 
     tokens: int
-    tokens_counted: str  # "given" (a count in the input) or "words" (white-space words)
+    tokens_counted: str  # "given" (a count in the input), "tokenizer" (--tokenizer) or "words" (white-space words)
     think_words: int
     answer_words: int
     outside_words: int

@@ -77,7 +77,8 @@ _HEDGE = phrase_pattern(hedge=HEDGE_PHRASES)
 _STEP_MARKER = re.compile(r"^[ \t]*(?:step[ \t]*\d+\b|\d+[.)][ \t]|[-*\u2022][ \t])", re.IGNORECASE | re.MULTILINE)
 _BUDGET = re.compile(r"Think for (maximum )?(\d+) tokens", re.IGNORECASE)
 _OPTION_LETTER = re.compile(r"(?<![A-Za-z])\(?([A-J])\)?(?![A-Za-z])")
-_LETTER_ANSWER = re.compile(r"^\(?([A-J])\)?(?:[.:)]|\s|$)")
+#: "B", "B.", "B:", "B)", "(B)" or "(B) text"; not an answer that starts with the word "A".
+_LETTER_ANSWER = re.compile(r"^(?:\(([A-J])\)|([A-J])(?:[.:)]|$))")
 
 
 @dataclass(frozen=True)
@@ -219,7 +220,7 @@ def answer_statement(think: str, answer: str) -> re.Match[str] | None:
         return None
     letter = _LETTER_ANSWER.match(answer)
     if letter:
-        choice = re.escape(letter.group(1))
+        choice = letter.group(1) or letter.group(2)
         pattern = (
             rf"(?:answer|option|choice)\s*(?:is|would be|=|:)?\s*\(?{choice}\)?(?![A-Za-z])"
             rf"|(?<![A-Za-z])\(?{choice}\)?\s+is\s+(?:the\s+)?(?:correct|right|answer)"

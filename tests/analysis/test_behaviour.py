@@ -73,6 +73,10 @@ def test_answer_stated_in_the_think_block_and_before_reasoning() -> None:
     concluded = describe(STAGE_EXAMPLES["reintegrated reasoning"])
     assert concluded.answer_in_think and not concluded.answer_first  # a conclusion, not a leak
     assert not describe(CONCISE).answer_in_think
+    for answer in ("(B) Right coronary", "B. Right coronary", "B:"):
+        assert describe(f"<think>The answer is B. Inferior leads.</think><answer>{answer}</answer>").answer_first
+    article = "<think>Cardiac tamponade: the answer is A here.</think><answer>A pericardial effusion</answer>"
+    assert not describe(article).answer_in_think  # an answer starting with the article "A" is not option A
     text = describe("<think>Naegele's rule adds 280 days, giving 10/16/2024 here.</think><answer>10/16/2024</answer>")
     assert text.answer_in_think
 

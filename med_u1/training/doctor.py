@@ -67,14 +67,18 @@ class Torch:
 
 @dataclasses.dataclass(frozen=True)
 class RayCluster:
-    """A running Ray cluster this process could join (``reachable``), its alive nodes and GPUs."""
+    """A Ray cluster this process joined (``reachable``) or ``started`` itself: its alive nodes, the
+    GPUs Ray detected on them (with their models), and GPUs only declared (``--num-gpus`` on a
+    node where Ray found no GPU model: a logical resource, not counted)."""
 
     reachable: bool
+    started: bool = False
     address: str = ""
     nodes: int = 0
     gpus: int = 0
     cpus: int = 0
     accelerators: tuple[str, ...] = ()
+    declared_gpus: int = 0
     detail: str = ""
 
 
@@ -149,10 +153,12 @@ def check_ray(version: str | None, cluster: RayCluster | None) -> Check:
     if not cluster.reachable:
         return Check("ray", OK, f"{version}; no running cluster found ({cluster.detail}): none started. "
                      "`medu1 train` starts a local one; for several nodes see scripts/train/multinode.sh")
-    kinds = ", ".join(cluster.accelerators) if cluster.accelerators else "declared, no GPU model detected"
-    gpus = f"{cluster.gpus} GPU(s) ({kinds})" if cluster.gpus else "no GPU"
-    return Check("ray", OK, f"{version}; running cluster at {cluster.address}: {cluster.nodes} node(s), "
-                 f"{gpus}, {cluster.cpus} CPU(s)")
+    gpus = f"{cluster.gpus} GPU(s) ({', '.join(cluster.accelerators)})" if cluster.gpus else "no GPU"
+    if cluster.declared_gpus:
+        gpus += f" (+{cluster.declared_gpus} declared without a detected GPU model, not counted)"
+    where = "a local instance started for this check and stopped" if cluster.started else (
+        f"running cluster at {cluster.address}")
+    return Check("ray", OK, f"{version}; {where}: {cluster.nodes} node(s), {gpus}, {cluster.cpus} CPU(s)")
 
 
 def check_entry_point(values: Sequence[str], load_error: str) -> Check:
@@ -287,6 +293,21 @@ def flash_attn_problem() -> str:
     return ""
 
 
+def tally_ray_nodes(nodes: Sequence[dict], address: str, started: bool = False) -> RayCluster:
+    """A cluster's figures from ``ray.nodes()`` entries: GPUs count where Ray detected a GPU model."""
+    detected, declared, kinds = 0, 0, set()
+    for node in nodes:
+        resources = node.get("Resources", {})
+        models = {key.split(":", 1)[1] for key in resources if key.startswith("accelerator_type:")}
+        gpus = int(resources.get("GPU", 0))
+        if models:
+            detected, kinds = detected + gpus, kinds | models
+        else:
+            declared += gpus
+    cpus = sum(int(node.get("Resources", {}).get("CPU", 0)) for node in nodes)
+    return RayCluster(True, started, address, len(nodes), detected, cpus, tuple(sorted(kinds)), declared)
+
+
 def probe_ray(start: bool) -> RayCluster:
     """Join the running cluster (``address='auto'``), or start a local one when ``start``."""
     import ray
@@ -300,13 +321,10 @@ def probe_ray(start: bool) -> RayCluster:
         return RayCluster(False, detail=str(error).split(".")[0])
     try:
         nodes = [node for node in ray.nodes() if node.get("Alive")]
-        resources = ray.cluster_resources()
         address = ray.get_runtime_context().gcs_address
-        kinds = sorted({key.split(":", 1)[1] for key in resources if key.startswith("accelerator_type:")})
-        return RayCluster(True, address, len(nodes), int(resources.get("GPU", 0)), int(resources.get("CPU", 0)),
-                          tuple(kinds))
     finally:
         ray.shutdown()
+    return tally_ray_nodes(nodes, address, started=start)
 
 
 def plugin_checks() -> list[Check]:

@@ -20,7 +20,7 @@ import sys
 from typing import Sequence
 
 from med_u1.errors import UserError
-from med_u1.training.hardware import GPU_MEMORY_TOLERANCE, RECIPE_HARDWARE, HardwareNeeds
+from med_u1.training.hardware import GPU_MEMORY_TOLERANCE, HardwareNeeds, hardware_needs
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 SUPPORTED_PYTHON = ((3, 10), (3, 12))
@@ -95,10 +95,10 @@ def check_python(version: tuple[int, int, int]) -> Check:
 
 
 def cpu_recipes() -> list[str]:
-    """The recipes that run without a GPU (those declared with no GPUs)."""
+    """The recipes that run without a GPU."""
     from med_u1.training.recipes import RECIPES
 
-    return [name for name in RECIPES if name in RECIPE_HARDWARE and RECIPE_HARDWARE[name].gpus == 0]
+    return [name for name, recipe in RECIPES.items() if (needs := hardware_needs(recipe)) and needs.gpus == 0]
 
 
 def cpu_hint() -> str:
@@ -151,8 +151,9 @@ def check_ray(version: str | None, cluster: RayCluster | None) -> Check:
     if cluster is None:
         return Check("ray", OK, f"{version}; cluster not probed")
     if not cluster.reachable:
-        return Check("ray", OK, f"{version}; no running cluster found ({cluster.detail}): none started. "
-                     "`medu1 train` starts a local one; for several nodes see scripts/train/multinode.sh")
+        found = f"none could be joined ({cluster.detail})" if cluster.detail else "no running cluster found"
+        return Check("ray", OK, f"{version}; {found}, none started (`medu1 train` starts a local one; "
+                     "for several nodes see scripts/train/multinode.sh)")
     gpus = f"{cluster.gpus} GPU(s) ({', '.join(cluster.accelerators)})" if cluster.gpus else "no GPU"
     if cluster.declared_gpus:
         gpus += f" (+{cluster.declared_gpus} declared without a detected GPU model, not counted)"
@@ -317,8 +318,10 @@ def probe_ray(start: bool) -> RayCluster:
             ray.init(logging_level=logging.ERROR, log_to_driver=False, include_dashboard=False)
         else:
             ray.init(address="auto", logging_level=logging.ERROR, log_to_driver=False)
-    except Exception as error:  # no cluster (ConnectionError) or one this Ray cannot join
-        return RayCluster(False, detail=str(error).split(".")[0])
+    except ConnectionError:  # no running instance on this machine or at RAY_ADDRESS
+        return RayCluster(False)
+    except Exception as error:  # one this Ray cannot join (another version, a dead address)
+        return RayCluster(False, detail=f"{type(error).__name__}: {error}")
     try:
         nodes = [node for node in ray.nodes() if node.get("Alive")]
         address = ray.get_runtime_context().gcs_address
@@ -386,7 +389,7 @@ def recipe_needs(recipe: str) -> HardwareNeeds | None:
 
     if recipe not in RECIPES:
         raise UserError(f"unknown recipe {recipe!r}; known: {', '.join(RECIPES)}")
-    return RECIPE_HARDWARE.get(recipe)
+    return hardware_needs(RECIPES[recipe])
 
 
 def run_checks(recipe: str | None, probe_cluster: bool, start_ray: bool) -> tuple[list[Check], bool]:
@@ -411,7 +414,7 @@ def run_checks(recipe: str | None, probe_cluster: bool, start_ray: bool) -> tupl
     checks.append(Check("host", OK, f"{memory:.1f} GiB memory, {cores} CPU core(s)"))
     if recipe is not None and needs is None:
         checks.append(Check(f"recipe {recipe}", WARN, "declares no hardware figures",
-                            "add them to RECIPE_HARDWARE in med_u1/training/hardware.py"))
+                            "add them to RECIPE_FIGURES in med_u1/training/hardware.py"))
     elif needs is not None:
         checks += recipe_fit(recipe, needs, machine_figures(torch, cluster, memory, cores))
     return checks, gpu_machine
@@ -446,7 +449,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "reward manager, each OK/WARN/FAIL with its fix; with --recipe, whether the hardware fits. "
         "Exits 1 when any line FAILs.",
     )
-    parser.add_argument("--recipe", help=f"check the hardware a recipe declares ({', '.join(RECIPE_HARDWARE)})")
+    parser.add_argument("--recipe", help="check the GPUs, GPU memory and host memory a recipe (medu1 train --list) needs")
     parser.add_argument("--no-ray", action="store_true", help="do not look for a running Ray cluster")
     parser.add_argument("--start-ray", action="store_true", help="start a local Ray instance to see what Ray sees")
     parser.set_defaults(handler=handle_doctor)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
 import os
 import subprocess
@@ -26,7 +27,7 @@ from med_u1.training.doctor import (
     recipe_fit,
     tally_ray_nodes,
 )
-from med_u1.training.hardware import RECIPE_HARDWARE
+from med_u1.training.hardware import HardwareNeeds, configured_gpus, hardware_needs
 from med_u1.training.recipes import RECIPES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,38 +119,54 @@ def statuses(checks) -> dict[str, str]:
     return {check.name.split(": ")[1]: check.status for check in checks}
 
 
+def needs_of(name: str) -> HardwareNeeds:
+    needs = hardware_needs(RECIPES[name])
+    assert needs is not None
+    return needs
+
+
+SMALL_3B = HardwareNeeds(gpus=8, min_gpus=4, gpu_memory_gib=80, host_memory_gib=64, cpu_cores=16)
+BIG_7B = HardwareNeeds(gpus=8, min_gpus=8, gpu_memory_gib=80, host_memory_gib=200, cpu_cores=32)
+LORA_7B = HardwareNeeds(gpus=8, min_gpus=4, gpu_memory_gib=40, host_memory_gib=128, cpu_cores=16)
+CPU = HardwareNeeds(gpus=0, min_gpus=0, gpu_memory_gib=0, host_memory_gib=3, cpu_cores=2)
+
+
 def test_every_recipe_declares_consistent_hardware_figures() -> None:
-    assert set(RECIPES) <= set(RECIPE_HARDWARE)
-    for name, needs in RECIPE_HARDWARE.items():
+    for name in RECIPES:
+        needs = needs_of(name)
         assert 0 <= needs.min_gpus <= needs.gpus, name
         assert (needs.gpu_memory_gib > 0) == (needs.gpus > 0), name
         assert needs.host_memory_gib > 0 and needs.cpu_cores > 0, name
 
 
-def test_an_8_gpu_80gb_node_fits_every_gpu_recipe() -> None:
+def test_gpu_count_comes_from_the_recipe_overrides() -> None:
+    assert needs_of("cpu-smoke").gpus == 0  # trainer.device=cpu, although it sets n_gpus_per_node=1
+    assert configured_gpus(["trainer.n_gpus_per_node=4", "trainer.nnodes=2"]) == 8
+    assert configured_gpus(["trainer.nnodes=2"]) == 16  # verl's default of 8 GPUs per node
+    four = dataclasses.replace(RECIPES["medu1-grpo"], overrides=("trainer.n_gpus_per_node=2",))
+    assert hardware_needs(four).gpus == 2 and hardware_needs(four).min_gpus == 2
+
+
+def test_an_8_gpu_80gb_node_fits_every_recipe() -> None:
     node = Machine(gpus=8, gpu_memory_gib=(H100,) * 8, host_memory_gib=1007.0, cpu_cores=96)
-    for name, needs in RECIPE_HARDWARE.items():
-        assert set(statuses(recipe_fit(name, needs, node)).values()) == {OK}, name
+    for name in RECIPES:
+        assert set(statuses(recipe_fit(name, needs_of(name), node)).values()) == {OK}, name
 
 
 def test_fewer_gpus_warn_down_to_the_minimum_then_fail() -> None:
-    needs = RECIPE_HARDWARE["medu1-grpo"]
-    four = recipe_fit("medu1-grpo", needs, Machine(4, (H100,) * 4, 512.0, 64))
+    four = recipe_fit("medu1-grpo", SMALL_3B, Machine(4, (H100,) * 4, 512.0, 64))
     (gpus,) = [c for c in four if c.name.endswith("GPUs")]
     assert gpus.status == WARN and "--gpus-per-node 4" in gpus.fix
-    two = statuses(recipe_fit("medu1-grpo", needs, Machine(2, (H100,) * 2, 512.0, 64)))
-    assert two["GPUs"] == FAIL
-    # r1zero-grpo (full 7B fine-tuning) cannot be scaled below 8 GPUs
-    assert statuses(recipe_fit("r1zero-grpo", RECIPE_HARDWARE["r1zero-grpo"], Machine(4, (H100,) * 4, 512.0, 64)))[
-        "GPUs"] == FAIL
+    assert statuses(recipe_fit("medu1-grpo", SMALL_3B, Machine(2, (H100,) * 2, 512.0, 64)))["GPUs"] == FAIL
+    assert statuses(recipe_fit("r1zero-grpo", BIG_7B, Machine(4, (H100,) * 4, 512.0, 64)))["GPUs"] == FAIL
 
 
 def test_gpu_memory_is_judged_by_the_smallest_card() -> None:
     forty = Machine(8, (A100_40,) * 8, 512.0, 64)
-    assert statuses(recipe_fit("medu1-grpo", RECIPE_HARDWARE["medu1-grpo"], forty))["GPU memory"] == FAIL
-    assert statuses(recipe_fit("r1zero-grpo-lora", RECIPE_HARDWARE["r1zero-grpo-lora"], forty))["GPU memory"] == OK
+    assert statuses(recipe_fit("medu1-grpo", SMALL_3B, forty))["GPU memory"] == FAIL
+    assert statuses(recipe_fit("r1zero-grpo-lora", LORA_7B, forty))["GPU memory"] == OK
     mixed = Machine(8, (H100,) * 7 + (A100_40,), 512.0, 64)
-    assert statuses(recipe_fit("medu1-grpo", RECIPE_HARDWARE["medu1-grpo"], mixed))["GPU memory"] == FAIL
+    assert statuses(recipe_fit("medu1-grpo", SMALL_3B, mixed))["GPU memory"] == FAIL
 
 
 def test_gpu_memory_tolerance_counts_cards_by_their_class() -> None:
@@ -159,23 +176,21 @@ def test_gpu_memory_tolerance_counts_cards_by_their_class() -> None:
 
 
 def test_host_memory_and_cores() -> None:
-    needs = RECIPE_HARDWARE["r1zero-grpo"]
-    small = statuses(recipe_fit("r1zero-grpo", needs, Machine(8, (H100,) * 8, 150.0, 8)))
+    small = statuses(recipe_fit("r1zero-grpo", BIG_7B, Machine(8, (H100,) * 8, 150.0, 8)))
     assert small["host memory"] == FAIL and small["CPU cores"] == WARN
-    big = statuses(recipe_fit("r1zero-grpo", needs, Machine(8, (H100,) * 8, 250.0, 32)))
+    big = statuses(recipe_fit("r1zero-grpo", BIG_7B, Machine(8, (H100,) * 8, 250.0, 32)))
     assert big["host memory"] == OK and "CPU cores" not in big
 
 
 def test_ray_cluster_gpus_count_and_unknown_memory_warns() -> None:
     head_without_gpus = Machine(16, (), 256.0, 32, where="the Ray cluster (2 node(s))")
-    result = statuses(recipe_fit("medu1-grpo", RECIPE_HARDWARE["medu1-grpo"], head_without_gpus))
+    result = statuses(recipe_fit("medu1-grpo", SMALL_3B, head_without_gpus))
     assert result["GPUs"] == OK and result["GPU memory"] == WARN
 
 
 def test_cpu_recipe_on_a_small_cpu_machine() -> None:
-    needs = RECIPE_HARDWARE["cpu-smoke"]
-    assert set(statuses(recipe_fit("cpu-smoke", needs, Machine(0, (), 8.0, 2))).values()) == {OK}
-    one_core = statuses(recipe_fit("cpu-smoke", needs, Machine(0, (), 2.0, 1)))
+    assert set(statuses(recipe_fit("cpu-smoke", CPU, Machine(0, (), 8.0, 2))).values()) == {OK}
+    one_core = statuses(recipe_fit("cpu-smoke", CPU, Machine(0, (), 2.0, 1)))
     assert one_core["host memory"] == FAIL and one_core["CPU cores"] == WARN
 
 
@@ -221,4 +236,4 @@ def test_ray_counts_detected_gpus_not_declared_ones() -> None:
     assert (cluster.nodes, cluster.gpus, cluster.declared_gpus, cluster.cpus) == (3, 16, 1, 200)
     line = check_ray("2.60.0", cluster)
     assert line.status == OK and "16 GPU(s) (H100)" in line.detail and "+1 declared" in line.detail
-    assert "none started" in check_ray("2.60.0", RayCluster(False, detail="no instance")).detail
+    assert "no running cluster found, none started" in check_ray("2.60.0", RayCluster(False)).detail

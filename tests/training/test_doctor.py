@@ -237,3 +237,30 @@ def test_ray_counts_detected_gpus_not_declared_ones() -> None:
     line = check_ray("2.60.0", cluster)
     assert line.status == OK and "16 GPU(s) (H100)" in line.detail and "+1 declared" in line.detail
     assert "no running cluster found, none started" in check_ray("2.60.0", RayCluster(False)).detail
+
+
+def test_gpu_machine_report_on_faked_cuda(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real probes and report on a torch whose CUDA calls answer as an 8x H100 node would."""
+    import torch
+
+    from med_u1.training import doctor as module
+
+    properties = type("Properties", (), {"total_memory": int(H100 * module.GIB)})
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 8)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index: "NVIDIA H100 80GB HBM3")
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda index: properties)
+    monkeypatch.setattr(torch.version, "cuda", "13.0")
+    monkeypatch.setattr(module, "installed_version",
+                        lambda name: None if name in ("vllm", "flash-attn") else importlib.metadata.version(name))
+    monkeypatch.setattr(module, "host_figures", lambda: (1007.0, 96))
+    checks, gpu_machine = module.run_checks("medu1-grpo", probe_cluster=False, start_ray=False)
+    found = {check.name: check for check in checks}
+    assert gpu_machine
+    assert [found[f"cuda:{i}"].detail for i in (0, 7)] == ["NVIDIA H100 80GB HBM3, 79.2 GiB"] * 2
+    assert found["vllm"].status == FAIL and found["flash-attn"].status == FAIL  # missing where a GPU needs them
+    assert found["recipe medu1-grpo: GPUs"].status == OK
+    assert found["recipe medu1-grpo: GPU memory"].status == OK
+    assert found["recipe medu1-grpo: host memory"].status == OK
+    report = module.format_report(checks, gpu_machine)
+    assert not report.startswith("This machine has no usable GPU")

@@ -9,7 +9,9 @@
 # build environment does not have); then this project with its `gpu` extra; then `medu1 doctor`.
 #
 # Usage: scripts/install_gpu.sh [--dry-run] [--flash-attn wheel|source|none] [--test] [--python PY]
+#        scripts/install_gpu.sh --check-pins
 #   --dry-run      print what would be installed, install nothing
+#   --check-pins   compare this script's pins with the packages' metadata on PyPI, install nothing
 #   --flash-attn   wheel (default: prebuilt wheel, source build if none matches), source, or none
 #   --test         also install the `test` extra
 #   --python PY    the interpreter to install into (default: $PYTHON, else python3)
@@ -17,7 +19,7 @@
 # job can take several GB of RAM).
 set -euo pipefail
 
-# The pins, read from the packages' own metadata (see the README's set-up section):
+# The pins, read from the packages' own metadata (scripts/check_gpu_pins.py compares them):
 # verl 0.9.1's `vllm` extra pins vllm 0.24.0 and torch 2.11.0; vLLM 0.24.0 itself requires
 # torch==2.11.0, torchvision==0.26.0, torchaudio==2.11.0; verl's `fsdp` extra pins flash-attn 2.8.3
 # as its `flash-attn-cu130torch211` extra; torch 2.11.0's Linux wheels on PyPI are CUDA 13.0 builds.
@@ -33,15 +35,17 @@ FLASH_ATTN_WHEELS=https://github.com/mjun0812/flash-attention-prebuild-wheels/re
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DRY_RUN=0
+CHECK_PINS=0
 FLASH_ATTN_FROM=wheel
 EXTRAS=gpu
 PY="${PYTHON:-python3}"
 
-usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --dry-run) DRY_RUN=1 ;;
+    --check-pins) CHECK_PINS=1 ;;
     --flash-attn) FLASH_ATTN_FROM="${2:?--flash-attn needs wheel, source or none}"; shift ;;
     --test) EXTRAS=gpu,test ;;
     --python) PY="${2:?--python needs an interpreter}"; shift ;;
@@ -53,6 +57,8 @@ done
 case "$FLASH_ATTN_FROM" in wheel|source|none) ;; *)
   echo "install_gpu.sh: --flash-attn must be wheel, source or none, not '$FLASH_ATTN_FROM'" >&2; exit 2 ;;
 esac
+
+if [[ $CHECK_PINS == 1 ]]; then exec "$PY" "$ROOT/scripts/check_gpu_pins.py"; fi
 
 say() { printf '%s\n' "$*"; }
 problem() {  # a check that stops a real install and is only reported by a dry run

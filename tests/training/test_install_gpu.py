@@ -5,6 +5,7 @@ flash-attn in an isolated environment."""
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import re
 import shlex
 import shutil
@@ -150,3 +151,42 @@ def test_real_run_without_a_driver_stops_before_installing_anything() -> None:
     assert completed.returncode == 1
     assert "no NVIDIA driver" in completed.stderr and 'pip install -e ".[cpu,test]"' in completed.stderr
     assert not any(line.startswith("+ ") for line in completed.stdout.splitlines())
+
+
+def pip_report_entry(name: str, version: str, requires_dist: list[str]) -> dict:
+    return {"metadata": {"name": name, "version": version, "requires_dist": requires_dist}}
+
+
+def report_file(tmp_path: Path, vllm_torch: str) -> Path:
+    """A pip report holding the installed verl's real metadata, and vLLM's and torch's Requires-Dist
+    lines as their 0.24.0 and 2.11.0 releases state them (vLLM's torch pin replaceable)."""
+    vllm = [f"torch=={vllm_torch}", "torchvision==0.26.0", "torchaudio==2.11.0", "transformers>=5.5.3"]
+    torch = ['cuda-toolkit[cublas,cudart]==13.0.2; platform_system == "Linux"', "filelock"]
+    report = {"install": [
+        pip_report_entry("verl", importlib.metadata.version("verl"), importlib.metadata.requires("verl")),
+        pip_report_entry("vllm", "0.24.0", vllm),
+        pip_report_entry("torch", "2.11.0", torch),
+    ]}
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(report))
+    return path
+
+
+def check_pins(report: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "check_gpu_pins.py"), "--report", str(report)],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_pin_check_passes_on_agreeing_metadata(tmp_path: Path) -> None:
+    completed = check_pins(report_file(tmp_path, vllm_torch="2.11.0"))
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    lines = completed.stdout.splitlines()
+    assert len(lines) == 13 and all(line.startswith("ok") for line in lines)
+    assert any("flash-attn-cu130torch211" in line for line in lines)
+
+
+def test_pin_check_names_a_disagreement(tmp_path: Path) -> None:
+    completed = check_pins(report_file(tmp_path, vllm_torch="2.10.0"))
+    assert completed.returncode == 1
+    (mismatch,) = [line for line in completed.stdout.splitlines() if line.startswith("MISMATCH")]
+    assert "vllm 0.24.0 requires torch: 2.10.0 (install_gpu.sh: 2.11.0)" in mismatch

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib.metadata
-import importlib.util
 import logging
 import os
 import platform
@@ -332,7 +331,7 @@ def probe_ray(start: bool) -> RayCluster:
 
 def plugin_checks() -> list[Check]:
     """The ``verl.plugins`` entry point, then the reward manager it registers in verl's registry."""
-    points = [ep for ep in importlib.metadata.entry_points(group=PLUGIN_GROUP)]
+    points = list(importlib.metadata.entry_points(group=PLUGIN_GROUP))
     load_error = ""
     for point in points:
         if point.value == PLUGIN_MODULE:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from med_u1.cli import main
 from med_u1.training.doctor import (
     FAIL,
     OK,
@@ -90,20 +91,19 @@ def test_cpu_report_fails_a_gpu_recipe_with_the_fix_and_a_nonzero_exit(cpu_repor
     assert len(fix_lines) == statuses.count(WARN) + statuses.count(FAIL)
 
 
-def test_cpu_recipe_passes_on_this_machine_with_exit_zero() -> None:
+def test_cpu_recipe_passes_on_this_machine_with_exit_zero(capsys: pytest.CaptureFixture[str]) -> None:
     if cuda_usable():
         pytest.skip("CPU machines only")
-    completed = doctor("--recipe", "cpu-smoke", "--no-ray")
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    lines = lines_by_name(completed.stdout)
+    assert main(["doctor", "--recipe", "cpu-smoke", "--no-ray"]) == 0
+    lines = lines_by_name(capsys.readouterr().out)
     assert lines["recipe cpu-smoke: GPUs"].startswith(OK)
     assert lines["recipe cpu-smoke: host memory"].startswith(OK)
+    assert "cluster not probed" in lines["ray"]
 
 
-def test_unknown_recipe_is_one_error_line() -> None:
-    completed = doctor("--recipe", "no-such-recipe", "--no-ray")
-    assert completed.returncode == 2
-    assert completed.stderr.startswith("medu1: error: unknown recipe 'no-such-recipe'")
+def test_unknown_recipe_is_one_error_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["doctor", "--recipe", "no-such-recipe", "--no-ray"]) == 2
+    assert capsys.readouterr().err.startswith("medu1: error: unknown recipe 'no-such-recipe'; known: cpu-smoke")
 
 
 def test_module_imports_no_heavy_library() -> None:

@@ -90,6 +90,8 @@ def test_script_pins_are_the_gpu_extra_pins() -> None:
     for name, version in {**torch_pins, **vllm_pins}.items():
         assert str(extra[name].specifier) == f"=={version}", name
     assert set(torch_pins) == {"torch", "torchvision", "torchaudio"} and "vllm" in vllm_pins
+    header = subprocess.run(["bash", str(SCRIPT), "--dry-run"], capture_output=True, text=True, timeout=60).stdout
+    assert f"verl{extra['verl'].specifier}" in header.splitlines()[1]
 
 
 def test_gpu_extra_agrees_with_verl_metadata() -> None:

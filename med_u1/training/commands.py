@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from med_u1.training import cpu_smoke
+from med_u1.training import cpu_smoke, doctor
 from med_u1.training.launcher import LaunchPlan, dry_run_report, plan_launch, run
 from med_u1.training.recipes import RECIPES, get_recipe
 
@@ -18,7 +18,7 @@ DEFAULT_SMOKE_DIR = Path("outputs/cpu-smoke")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Attach ``train`` to the top-level parser."""
+    """Attach ``train`` and ``doctor`` to the top-level parser."""
     parser = subparsers.add_parser(
         "train",
         help="train with verl's trainer and a recipe",
@@ -42,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--list", action="store_true", help="list the recipes and exit")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides for verl's ppo_trainer config")
     parser.set_defaults(handler=handle_train)
+    doctor.register(subparsers)
 
 
 def topology_overrides(args: argparse.Namespace) -> list[str]:

@@ -109,24 +109,42 @@ def step_of_file(path: Path) -> int | None:
     return int(path.stem) if re.fullmatch(r"\d+", path.stem) else None
 
 
+def dump_files(folder: Path) -> list[Path]:
+    """A dump folder's ``*.jsonl`` files, numbered steps first, in step order."""
+    def order(file: Path) -> tuple[bool, int, str]:
+        step = step_of_file(file)
+        return (step is None, step or 0, file.name)
+
+    files = sorted(folder.glob("*.jsonl"), key=order)
+    if not files:
+        raise UserError(f"{folder}: no *.jsonl dumps in this folder (verl writes <step>.jsonl)")
+    return files
+
+
+def series_name(folder: Path, taken: dict[str, Path]) -> str:
+    """The folder's name, or ``parent/name`` when another input folder already has that name."""
+    folder = folder.resolve()
+    name = folder.name if taken.get(folder.name, folder) == folder else f"{folder.parent.name}/{folder.name}"
+    taken.setdefault(name, folder)
+    return name
+
+
 def resolve_sources(paths: list[Path]) -> list[Source]:
     """The inputs named on the command line, in order; folders are expanded."""
     sources: list[Source] = []
+    taken: dict[str, Path] = {}
     eval_runs = 0
     for path in paths:
         if not path.exists():
             raise UserError(f"{path}: no such file or folder (give verl dump folders/files or eval run folders)")
-        run_dir = path if path.is_dir() else path.parent
+        folder = path if path.is_dir() else path.parent
         if (path.is_dir() and (path / EVAL_GENERATIONS).is_file()) or path.name == EVAL_GENERATIONS:
             eval_runs += 1
-            sources.append(Source("eval", run_dir / EVAL_GENERATIONS, run_dir.name, eval_runs))
-        elif path.is_dir():
-            files = sorted(path.glob("*.jsonl"), key=lambda file: (step_of_file(file) is None, step_of_file(file) or 0, file.name))
-            if not files:
-                raise UserError(f"{path}: no *.jsonl dumps in this folder (verl writes <step>.jsonl)")
-            sources.extend(Source("verl", file, path.name, None) for file in files)
+            sources.append(Source("eval", folder / EVAL_GENERATIONS, series_name(folder, taken), eval_runs))
         else:
-            sources.append(Source("verl", path, path.parent.name, None))
+            name = series_name(folder, taken)
+            files = dump_files(path) if path.is_dir() else [path]
+            sources.extend(Source("verl", file, name, None) for file in files)
     return sources
 
 

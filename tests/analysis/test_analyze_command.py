@@ -106,6 +106,14 @@ def test_eval_run_directories_join_generations_and_scores(tmp_path: Path) -> Non
     assert second["truncated_rate"] == 0.0 and second["data_sources"] == {"MedQA": 3}
 
 
+def test_dump_folders_of_the_same_name_stay_apart(tmp_path: Path) -> None:
+    first = write_dump(tmp_path / "run-a" / "validation", {1: [CONCISE] * 2})
+    second = write_dump(tmp_path / "run-b" / "validation", {1: [CONCISE] * 3})
+    analysis = run_analyze([first, second], tmp_path / "out", plots=False)
+    counts = {series: stats.responses for (series, _), stats in analysis.steps.items()}
+    assert counts == {"validation": 2, "run-b/validation": 3}
+
+
 def test_missing_input_is_one_clear_error(tmp_path: Path, capsys) -> None:
     assert medu1_main(["analyze", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")]) == 2
     assert "nowhere: no such file or folder" in capsys.readouterr().err

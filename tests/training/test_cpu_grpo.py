@@ -6,7 +6,9 @@ Each run starts ``python -m verl.trainer.main_ppo`` with its own local Ray clust
 
 from __future__ import annotations
 
+import json
 import shutil
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -35,9 +37,10 @@ SYNC_PROBE_OVERRIDES = (
 
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory: pytest.TempPathFactory, shared_data_dir: Path) -> Path:
-    """``medu1 train --preset cpu-smoke`` exactly as a user runs it."""
+    """``medu1 train --preset cpu-smoke`` exactly as a user runs it, dumping its rollouts and validation generations."""
     work_dir = tmp_path_factory.mktemp("cpu-smoke")
-    argv = ["train", "--preset", "cpu-smoke", "--output-dir", str(work_dir), "--shared-data", str(shared_data_dir)]
+    argv = ["train", "--preset", "cpu-smoke", "--output-dir", str(work_dir), "--shared-data", str(shared_data_dir),
+            f"trainer.rollout_data_dir={work_dir / 'rollouts'}", f"trainer.validation_data_dir={work_dir / 'validation'}"]
     assert medu1_main(argv) == 0
     return work_dir
 
@@ -109,3 +112,37 @@ def test_demo_training_table_summarises_the_run(smoke_run: Path) -> None:
     assert all(f"{source} acc/format/length" in table[0] for source in SOURCES)
     assert [line.split()[0] for line in table[2:]] == ["1", "2"]
     assert "nan" not in " ".join(table[2:])
+
+
+def read_dumps(*folders: Path) -> dict[tuple[str, int], list[dict]]:
+    """verl's generation dumps, ``(folder name, step) -> lines``."""
+    return {
+        (folder.name, int(dump.stem)): [json.loads(line) for line in dump.read_text().splitlines()]
+        for folder in folders
+        for dump in folder.glob("*.jsonl")
+    }
+
+
+def test_analyze_and_plot_read_the_runs_dumps_and_metrics(smoke_run: Path, tmp_path: Path) -> None:
+    rollouts, validation = smoke_run / "rollouts", smoke_run / "validation"
+    analysis = tmp_path / "analysis"
+    tokenizer = smoke_run / "tiny-qwen2"
+    argv = ["analyze", str(rollouts), str(validation), "--out", str(analysis), "--tokenizer", str(tokenizer)]
+    assert medu1_main(argv) == 0
+    report = json.loads((analysis / "steps.json").read_text())
+    dumps = read_dumps(rollouts, validation)
+    assert set(dumps) == {("rollouts", 1), ("rollouts", 2), ("validation", 1), ("validation", 2)}
+    assert {(row["series"], row["step"]) for row in report["steps"]} == set(dumps)
+    assert report["bad_lines"]["count"] == 0
+    for row in report["steps"]:
+        lines = dumps[(row["series"], row["step"])]
+        assert row["responses"] == len(lines)
+        assert row["tokens_counted"] == "tokenizer"
+        assert row["mean_reward"] == pytest.approx(statistics.mean(line["score"] for line in lines))
+        assert sum(row[key] for key in row if key.startswith("stage:")) == pytest.approx(1.0)
+        if row["series"] == "validation":  # the reward's own verdicts are in the validation dump
+            assert row["format_rate"] == pytest.approx(statistics.mean(line["format"] > 0 for line in lines))
+            assert row["accuracy"] == pytest.approx(statistics.mean(line["acc"] for line in lines))
+    plots = tmp_path / "plots"
+    assert medu1_main(["plot", str(smoke_run), "--out", str(plots), "--analysis", str(analysis)]) == 0
+    assert {path.name for path in plots.iterdir()} == {"reward_length.png", "components.png", "stages.png"}

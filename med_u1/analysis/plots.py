@@ -1,0 +1,248 @@
+"""PNG plots of verl's step metrics and of ``medu1 analyze`` tables (matplotlib, Agg backend).
+
+verl's metrics come from its file logger (``VERL_FILE_LOGGER_PATH``: one
+``{"step": N, "data": {...}}`` object per line, as the project's runs write
+``metrics.jsonl``) or from its console logger's lines (``step:N - key:value - ...``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Iterable
+
+from med_u1.analysis.behaviour import STAGES
+from med_u1.errors import UserError
+
+logger = logging.getLogger(__name__)
+
+METRICS_FILE = "metrics.jsonl"
+REWARD_KEYS = ("critic/score/mean", "critic/rewards/mean")
+LENGTH_KEY = "response_length/mean"
+COMPONENT_KEY = re.compile(r"^val-(?:aux|core)/(?P<source>.+)/(?P<part>score|format|length|acc)/mean@1$")
+_CONSOLE_STEP = re.compile(r"(?:^|\s)step:(\d+)((?: - [^\n]*?:[^\n]*?)*)$")
+_WRAPPED = re.compile(r"^[\w.]+\((.*)\)$")  # np.float64(0.5), tensor(0.5)
+
+
+def metrics_path(path: Path) -> Path:
+    """A run folder's ``metrics.jsonl``, or the file itself."""
+    if path.is_dir():
+        path = path / METRICS_FILE
+    if not path.is_file():
+        raise UserError(f"{path}: no metrics file (give a run folder with {METRICS_FILE} or a metrics/console log file)")
+    return path
+
+
+def console_metrics(line: str) -> tuple[int, dict[str, float]] | None:
+    """``(step, metrics)`` from a verl console-logger line, else None."""
+    match = _CONSOLE_STEP.search(line.rstrip())
+    if match is None:
+        return None
+    metrics = {}
+    for item in match.group(2).split(" - ")[1:]:
+        key, _, value = item.rpartition(":")
+        value = value.strip()
+        wrapped = _WRAPPED.match(value)
+        try:
+            metrics[key.strip()] = float(wrapped.group(1) if wrapped else value)
+        except ValueError:
+            continue
+    return int(match.group(1)), metrics
+
+
+def read_metrics(path: Path) -> dict[int, dict[str, float]]:
+    """verl's metrics by step, from a JSONL file-logger file or a console log; malformed lines are skipped."""
+    steps: dict[int, dict[str, float]] = {}
+    with metrics_path(path).open(encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, 1):
+            parsed = json_metrics(line) if line.lstrip().startswith("{") else console_metrics(line)
+            if parsed is None:
+                if line.lstrip().startswith("{"):
+                    logger.warning("%s:%d: skipped: not a verl metrics line", path, number)
+                continue
+            step, metrics = parsed
+            steps.setdefault(step, {}).update(metrics)
+    if not steps:
+        raise UserError(f"{path}: no verl step metrics found")
+    return steps
+
+
+def json_metrics(line: str) -> tuple[int, dict[str, float]] | None:
+    """``(step, metrics)`` from ``{"step": N, "data": {...}}`` (or a flat object with ``step``)."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("step"), int):
+        return None
+    data = record.get("data", record)
+    if not isinstance(data, dict):
+        return None
+    return record["step"], {k: float(v) for k, v in data.items() if isinstance(v, (int, float)) and k != "step"}
+
+
+def pyplot():
+    """matplotlib's pyplot on the file-only Agg backend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def series(steps: dict[int, dict[str, float]], key: str) -> tuple[list[int], list[float]]:
+    xs = [step for step in sorted(steps) if key in steps[step]]
+    return xs, [steps[step][key] for step in xs]
+
+
+def save(figure, path: Path) -> Path:
+    """Write ``figure`` as a PNG (integer steps on every x axis) and close it."""
+    from matplotlib.ticker import FixedLocator, MaxNLocator
+
+    for axis in figure.axes:
+        if not isinstance(axis.xaxis.get_major_locator(), FixedLocator):  # stage bars keep their labels
+            axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    pyplot().close(figure)
+    return path
+
+
+def plot_reward_and_length(steps: dict[int, dict[str, float]], path: Path) -> Path | None:
+    """Training reward (left axis) and mean response length in tokens (right axis) against step."""
+    reward_key = next((key for key in REWARD_KEYS if any(key in m for m in steps.values())), None)
+    if reward_key is None and not any(LENGTH_KEY in m for m in steps.values()):
+        return None
+    plt = pyplot()
+    figure, left = plt.subplots(figsize=(6.4, 3.6))
+    if reward_key:
+        xs, ys = series(steps, reward_key)
+        left.plot(xs, ys, "o-", color="tab:blue", label=reward_key)
+    left.set_xlabel("training step")
+    left.set_ylabel(f"reward ({reward_key})" if reward_key else "reward", color="tab:blue")
+    right = left.twinx()
+    xs, ys = series(steps, LENGTH_KEY)
+    right.plot(xs, ys, "s--", color="tab:orange", label=LENGTH_KEY)
+    right.set_ylabel("response length (tokens)", color="tab:orange")
+    left.set_title("Reward and response length")
+    return save(figure, path)
+
+
+def components_by_source(steps: dict[int, dict[str, float]]) -> dict[str, dict[str, str]]:
+    """``source -> part -> metric key`` for verl's per-source validation metrics."""
+    found: dict[str, dict[str, str]] = {}
+    for metrics in steps.values():
+        for key in metrics:
+            match = COMPONENT_KEY.match(key)
+            if match:
+                found.setdefault(match.group("source"), {})[match.group("part")] = key
+    return found
+
+
+def plot_components(steps: dict[int, dict[str, float]], path: Path) -> Path | None:
+    """One panel per data source: validation score, format, length and accuracy against step."""
+    sources = components_by_source(steps)
+    if not sources:
+        return None
+    plt = pyplot()
+    columns = min(2, len(sources))
+    rows = (len(sources) + columns - 1) // columns
+    figure, axes = plt.subplots(rows, columns, figsize=(5.2 * columns, 3.0 * rows), squeeze=False)
+    for axis, source in zip(axes.flat, sorted(sources)):
+        for part in ("score", "format", "length", "acc"):
+            if part in sources[source]:
+                xs, ys = series(steps, sources[source][part])
+                axis.plot(xs, ys, "o-", label=part)
+        axis.set_title(source, fontsize=9)
+        axis.set_xlabel("step")
+        axis.legend(fontsize=7)
+    for axis in list(axes.flat)[len(sources) :]:
+        axis.set_visible(False)
+    figure.suptitle("Validation reward components per data source (mean@1)")
+    return save(figure, path)
+
+
+def rows_by_series(rows: Iterable[dict]) -> dict[str, list[dict]]:
+    grouped: dict[str, list[dict]] = {}
+    for row in rows:
+        grouped.setdefault(row["series"], []).append(row)
+    return grouped
+
+
+def plot_stages(rows: list[dict], path: Path) -> Path | None:
+    """Stacked stage shares (left axis) and self-verification rate (right axis) per step, a panel per series."""
+    grouped = rows_by_series(rows)
+    if not grouped:
+        return None
+    plt = pyplot()
+    figure, axes = plt.subplots(len(grouped), 1, figsize=(7.0, 3.2 * len(grouped)), squeeze=False)
+    for axis, (name, series_rows) in zip(axes.flat, grouped.items()):
+        positions = list(range(len(series_rows)))
+        bottom = [0.0] * len(series_rows)
+        for stage in STAGES:
+            shares = [row[f"stage:{stage}"] or 0.0 for row in series_rows]
+            axis.bar(positions, shares, bottom=bottom, label=stage)
+            bottom = [b + s for b, s in zip(bottom, shares)]
+        axis.set_xticks(positions, [row["label"] for row in series_rows], rotation=45 if len(positions) > 8 else 0)
+        axis.set_ylim(0, 1.05)
+        axis.set_ylabel("share of responses")
+        axis.set_title(f"MED-RLVR stages: {name}", fontsize=9)
+        right = axis.twinx()
+        (line,) = right.plot(
+            positions, [row["self_verification_rate"] or 0.0 for row in series_rows], "k^-", label="self-verification rate"
+        )
+        right.set_ylim(0, 1.05)
+        right.set_ylabel("self-verification rate")
+        handles, labels = axis.get_legend_handles_labels()
+        axis.legend([*handles, line], [*labels, line.get_label()], fontsize=6, loc="upper left", bbox_to_anchor=(1.12, 1.0))
+    return save(figure, path)
+
+
+def plot_behaviour(rows: list[dict], path: Path) -> Path | None:
+    """Mean response length and reflection markers per 1,000 tokens against step, a line per series."""
+    grouped = rows_by_series(rows)
+    if not grouped:
+        return None
+    plt = pyplot()
+    figure, (length_axis, marker_axis) = plt.subplots(1, 2, figsize=(9.0, 3.2))
+    for name, series_rows in grouped.items():
+        steps = [row["step"] for row in series_rows]
+        length_axis.plot(steps, [row["mean_tokens"] for row in series_rows], "o-", label=name)
+        marker_axis.plot(steps, [row["reflection_per_1k_tokens"] or 0.0 for row in series_rows], "o-", label=name)
+    length_axis.set_title("mean response length", fontsize=9)
+    marker_axis.set_title("reflection markers per 1,000 tokens", fontsize=9)
+    for axis in (length_axis, marker_axis):
+        axis.set_xlabel("step")
+        axis.legend(fontsize=7)
+    return save(figure, path)
+
+
+def plot_analysis(rows: list[dict], out_dir: Path) -> list[Path]:
+    """The plots of ``medu1 analyze``'s per-step rows."""
+    made = [plot_stages(rows, out_dir / "stages.png"), plot_behaviour(rows, out_dir / "behaviour.png")]
+    return [path for path in made if path is not None]
+
+
+def plot_run(metrics_source: Path, out_dir: Path, analysis_dir: Path | None = None) -> list[Path]:
+    """The plots of ``medu1 plot``: reward and length, components per source, and stages when analysed."""
+    steps = read_metrics(metrics_source)
+    made = [
+        plot_reward_and_length(steps, out_dir / "reward_length.png"),
+        plot_components(steps, out_dir / "components.png"),
+    ]
+    if analysis_dir is not None:
+        made.append(plot_stages(read_analysis_rows(analysis_dir), out_dir / "stages.png"))
+    return [path for path in made if path is not None]
+
+
+def read_analysis_rows(analysis_dir: Path) -> list[dict]:
+    """The per-step rows of a ``medu1 analyze`` output folder (or its ``steps.json``)."""
+    path = analysis_dir / "steps.json" if analysis_dir.is_dir() else analysis_dir
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))["steps"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise UserError(f"{path}: not a `medu1 analyze` steps.json ({error})") from error

@@ -18,6 +18,7 @@ the rules live in those modules.
 
 from __future__ import annotations
 
+from med_u1.errors import UserError
 from med_u1.rewards.config import Reference, RewardConfig
 from med_u1.rewards.format import read_structure
 from med_u1.rewards.length import length_term
@@ -99,7 +100,10 @@ def score_r1zero(
     accuracy term gives any credit, ``format`` the strict-format term.
     """
     if task != "mcqa":
-        raise ValueError(f"the r1zero preset scores multiple-choice rows only, not task {task!r}")
+        raise UserError(
+            f"the r1zero preset scores multiple-choice rows only, not task {task!r}: "
+            "use it on multiple-choice data, or another preset (default, medu1, medrlvr)"
+        )
     reference = references[0]
     completion = completion_text(solution_str)
     terms = r1zero_score(completion, reference.ground_truth.strip(), correct_option_text(reference))

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from med_u1.errors import UserError
 from med_u1.rewards import compute_score
 from med_u1.rewards.r1zero import accuracy, r1zero_score, soft_format, strict_format, xml_count
 
@@ -53,7 +54,7 @@ def test_preset_reads_the_option_text_from_the_row_and_the_response_after_the_ch
 
 
 def test_preset_refuses_tasks_the_original_cannot_score():
-    with pytest.raises(ValueError, match="multiple-choice"):
+    with pytest.raises(UserError, match="multiple-choice"):
         compute_score("MedCalc-Bench", "<think>x</think><answer>3</answer>", "3", preset="r1zero")
 
 

@@ -1,6 +1,8 @@
 """The medrlvr preset: -1 for a malformed response, 0 for a wrong answer, 1 for a correct one."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from med_u1.rewards import compute_score
 from med_u1.rewards.medrlvr import medrlvr_reward
@@ -39,3 +41,13 @@ def test_real_responses_take_one_of_three_values(bench_responses):
         assert result["score"] == expected
         seen.add(result["score"])
     assert seen == {-1.0, 0.0, 1.0}
+
+
+_PIECES = st.sampled_from(["<think>", "</think>", "<answer>", "</answer>", " ", "\n", "B", "C", "x", "<|im_end|>"])
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(_PIECES, max_size=10).map("".join))
+def test_any_response_gets_one_of_the_three_values(response):
+    result = compute_score("MedQA", response, "B", preset="medrlvr")
+    assert result["score"] == (-1.0 if result["format"] == 0.0 else result["acc"])

@@ -73,14 +73,19 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     checks.add_argument("--tokenizer_path", help="tokenizer for the length filter and token-length statistics")
 
 
-def _named_pairs(values: list[str], flag: str) -> dict[str, str]:
-    pairs = {}
+def _pair_list(values: list[str], flag: str) -> list[tuple[str, str]]:
+    """``NAME=PATH`` values as pairs, in order; a name may repeat (several files of one loader)."""
+    pairs = []
     for value in values:
         name, sep, path = value.partition("=")
         if not sep or not name or not path:
             raise ValueError(f"{flag} {value!r} is not NAME=PATH")
-        pairs[name] = path
+        pairs.append((name, path))
     return pairs
+
+
+def _named_pairs(values: list[str], flag: str) -> dict[str, str]:
+    return dict(_pair_list(values, flag))
 
 
 def options_from_args(args: argparse.Namespace) -> BuildOptions:
@@ -95,9 +100,7 @@ def options_from_args(args: argparse.Namespace) -> BuildOptions:
         if len(args.input) != 1:
             raise ValueError("give one --input (a file, a folder or a Hub id) without --mix")
         mix, inputs, name = None, {args.dataset: args.input[0]}, args.name
-    eval_sets = {
-        f"{dataset}={path}": (dataset, path) for dataset, path in _named_pairs(args.eval_set, "--eval_set").items()
-    }
+    eval_sets = {f"{dataset}={path}": (dataset, path) for dataset, path in _pair_list(args.eval_set, "--eval_set")}
     return BuildOptions(
         inputs=inputs,
         split=args.split,

@@ -32,6 +32,16 @@ R1_SYSTEM = (
     "</answer> tags, respectively, i.e., <think> reasoning process here </think> <answer> answer here </answer>."
 )
 
+#: Medical R1-Zero's system prompt (open-medical-r1 ``src/open_r1/grpo.py``), its wording kept
+#: exactly, the missing spaces after two full stops and the misspelling included.
+R1ZERO_SYSTEM = (
+    "A conversation between user and assistant. The user asks a question, and the assistant solves it. "
+    "The assistant first thinks about the reasoning process in the mind and then provides the user with "
+    "the answer.The reasoning process is to solve the problem step by step, so you will think about it "
+    "sinceraly.The reasoning process and answer are enclosed within <think> </think> and <answer> </answer> "
+    "tags, respectively, i.e., <think> reasoning process here </think><answer> answer here </answer>"
+)
+
 #: Per-answer-type instructions (Med-U1's wording; each starts with a space, as Med-U1's do).
 LETTER_INSTRUCTION = " Please provide only the single option letter (e.g., A, B, C, D, etc.) within the <answer> </answer> tags."
 NUMERIC_INSTRUCTION = (
@@ -45,13 +55,28 @@ ANSWER_INSTRUCTIONS = (LETTER_INSTRUCTION, NUMERIC_INSTRUCTION, TEXT_INSTRUCTION
 NO_BUDGET = -1
 
 
+def user_message(example: Example, num_tokens: int) -> str:
+    """The user turn: question, answer instruction, thinking budget (joined as Med-U1 does)."""
+    return f"{question_body(example)} {answer_instruction(example)} {budget_instruction(num_tokens)}"
+
+
+def r1zero_user_message(example: Example, num_tokens: int) -> str:
+    """Medical R1-Zero's user turn: the question, then ``\\nAnswer Choices: (A) text (B) text ...``."""
+    text = example.question
+    if example.options:
+        text += "\nAnswer Choices: " + " ".join(f"({key}) {value}" for key, value in example.options.items())
+    budget = budget_instruction(num_tokens)
+    return f"{text} {budget}" if budget else text
+
+
 @dataclass(frozen=True)
 class Template:
-    """A named prompt layout: the system prompt for each task."""
+    """A named prompt layout: the system prompt for each task and the user turn."""
 
     name: str
     system_for: Callable[[str], str]
     summary: str
+    user: Callable[[Example, int], str] = user_message
 
 
 TEMPLATES = {
@@ -63,7 +88,13 @@ TEMPLATES = {
             lambda task: MEDU1_MCQA_SYSTEM if task == "mcqa" else INTERNAL_DIALOGUE_SYSTEM,
             "as Med-U1's released parquets: older R1-style prompt for multiple choice",
         ),
-        Template("r1", lambda task: R1_SYSTEM, "R1-Zero style prompt of Medical R1-Zero / MED-RLVR"),
+        Template("r1", lambda task: R1_SYSTEM, "DeepSeek-R1-Zero style system prompt (MED-RLVR)"),
+        Template(
+            "r1zero",
+            lambda task: R1ZERO_SYSTEM,
+            "Medical R1-Zero's system prompt and 'Answer Choices: (A) ...' user turn",
+            r1zero_user_message,
+        ),
     )
 }
 
@@ -98,16 +129,11 @@ def question_body(example: Example) -> str:
     return example.question + "\n" + "\n".join(f"{k}: {v}" for k, v in example.options.items())
 
 
-def user_message(example: Example, num_tokens: int) -> str:
-    """The user turn: question, answer instruction, thinking budget (joined as Med-U1 does)."""
-    return f"{question_body(example)} {answer_instruction(example)} {budget_instruction(num_tokens)}"
-
-
 def messages(example: Example, num_tokens: int, template: str = "medu1") -> list[dict[str, str]]:
     """System + user chat messages for verl (the chat template is applied by verl)."""
     if template not in TEMPLATES:
         raise ValueError(f"unknown prompt template {template!r}; known: {', '.join(TEMPLATES)}")
     return [
         {"role": "system", "content": TEMPLATES[template].system_for(example.task)},
-        {"role": "user", "content": user_message(example, num_tokens)},
+        {"role": "user", "content": TEMPLATES[template].user(example, num_tokens)},
     ]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Mapping, NamedTuple
 
-PRESETS = ("default", "medu1")
+PRESETS = ("default", "medu1", "r1zero", "medrlvr")
 LENGTH_MODES = ("l1", "medu1", "none")
 OPEN_METRICS = ("merge", "bleu", "em", "rouge_l")
 REWARD_TYPES = ("discrete", "continuous")

@@ -23,6 +23,7 @@ from typing import Mapping, Sequence
 from omegaconf import DictConfig, OmegaConf
 
 from med_u1.training.recipes import REWARD_OVERRIDES, Recipe
+from med_u1.training.schedule import schedule_report
 from med_u1.training.tiny_model import build_tiny_model
 
 logger = logging.getLogger(__name__)
@@ -135,9 +136,12 @@ def resolve_config(overrides: Sequence[str]) -> DictConfig:
 
 
 def dry_run_report(plan: LaunchPlan) -> str:
-    """The exact command and the resolved, validated config as YAML."""
+    """The exact command, the resolved and validated config as YAML, and the schedule from the data."""
     config = resolve_config(plan.overrides)
-    return f"# command\n{plan.shell_line()}\n\n# resolved verl config\n{OmegaConf.to_yaml(config)}"
+    return (
+        f"# command\n{plan.shell_line()}\n\n# resolved verl config\n{OmegaConf.to_yaml(config)}\n"
+        + schedule_report(config)
+    )
 
 
 def run(plan: LaunchPlan, cwd: str | Path | None = None, timeout: float | None = None) -> int:

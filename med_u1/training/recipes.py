@@ -1,8 +1,11 @@
 """Training recipes as data: a name, the Hydra overrides of verl's ``ppo_trainer`` and notes.
 
-Every recipe scores with the ``med_u1`` reward manager. Data paths point at the files the
-``scripts/data`` builders write under ``processed_data/``; ``medu1 train`` lets the
-user replace them (``--train-files``/``--val-files``) and the model (``--model``).
+Each GPU recipe reproduces a published set-up on verl 0.9.1; ``docs/recipes.md`` gives the
+source of every setting (paper section or file at a commit), and a test checks that the
+doc's tables equal the configs these overrides resolve to. Every recipe scores with the
+``med_u1`` reward manager. Data paths point at the files the ``scripts/data`` builders
+write under ``processed_data/``; ``medu1 train`` lets the user replace them
+(``--train-files``/``--val-files``) and the model (``--model``).
 """
 
 from __future__ import annotations
@@ -12,77 +15,145 @@ from typing import Mapping
 
 REWARD_OVERRIDES = ("reward.reward_manager.name=med_u1",)
 
-# verl settings shared by the GPU recipes: batch sizes for one 8-GPU node, a KL loss
-# against the reference model, vLLM rollouts, and the trainer's logging and saving.
-GPU_PPO_COMMON = (
-    "algorithm.use_kl_in_reward=False",
-    "data.train_batch_size=128",
-    "data.filter_overlong_prompts=True",
-    "actor_rollout_ref.actor.ppo_mini_batch_size=64",
-    "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=4",
-    "actor_rollout_ref.actor.use_kl_loss=True",
-    "actor_rollout_ref.actor.kl_loss_coef=0.001",
-    "actor_rollout_ref.actor.kl_loss_type=low_var_kl",
-    "actor_rollout_ref.model.enable_gradient_checkpointing=True",
-    "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=8",
-    "actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu=8",
+#: Where verl saves a recipe's checkpoints (its default ``checkpoints/<project>/<experiment>``).
+CHECKPOINT_ROOT = "checkpoints/med-u1"
+#: Where ``scripts/train/l1_two_phase.sh`` merges phase 1, and so the ``l1-max`` recipe's model.
+L1_EXACT_MERGED = f"{CHECKPOINT_ROOT}/l1-exact/merged"
+
+# What every GPU recipe shares: vLLM rollouts, padding-free FSDP training with
+# gradient checkpointing, one node, logging to the console and wandb.
+GPU_COMMON = (
     "actor_rollout_ref.rollout.name=vllm",
+    "actor_rollout_ref.model.use_remove_padding=True",
+    "actor_rollout_ref.model.enable_gradient_checkpointing=True",
     "trainer.critic_warmup=0",
     "trainer.logger=[console,wandb]",
     "trainer.project_name=med-u1",
-    "trainer.n_gpus_per_node=8",
     "trainer.nnodes=1",
-    "trainer.save_freq=50",
-    "trainer.test_freq=25",
-    "trainer.total_epochs=3",
 )
 
-# Runs of a GRPO recipe on one 8-GPU node; batch sizes divide by 8 GPUs x 8 samples.
-GRPO_COMMON = GPU_PPO_COMMON + (
+# The GRPO of Med-U1's and L1's verl fork: KL as a loss (0.001, low_var_kl) and not in the
+# reward, the fork's entropy bonus 0.001, a constant learning rate, temperature 0.6 for
+# training and validation, 1,024-token prompts.
+FORK_GRPO = GPU_COMMON + (
     "algorithm.adv_estimator=grpo",
-    "data.truncation=error",
-    "actor_rollout_ref.actor.entropy_coeff=0",
-    "actor_rollout_ref.actor.fsdp_config.param_offload=False",
-    "actor_rollout_ref.actor.fsdp_config.optimizer_offload=False",
+    "algorithm.use_kl_in_reward=False",
+    "data.max_prompt_length=1024",
+    "data.filter_overlong_prompts=True",
+    "actor_rollout_ref.actor.use_kl_loss=True",
+    "actor_rollout_ref.actor.kl_loss_coef=0.001",
+    "actor_rollout_ref.actor.kl_loss_type=low_var_kl",
+    "actor_rollout_ref.actor.entropy_coeff=0.001",
+    "actor_rollout_ref.actor.ppo_epochs=1",
+    "actor_rollout_ref.actor.optim.lr_scheduler_type=constant",
+    "actor_rollout_ref.rollout.temperature=0.6",
+    "actor_rollout_ref.rollout.val_kwargs.temperature=0.6",
+    "actor_rollout_ref.rollout.val_kwargs.do_sample=True",
     "actor_rollout_ref.ref.fsdp_config.param_offload=True",
-    "actor_rollout_ref.rollout.gpu_memory_utilization=0.6",
-    "actor_rollout_ref.rollout.n=8",
 )
 
-# Med-U1's shape: Qwen2.5-3B-Instruct, lr 1e-6, T 0.6, 1024/4096 tokens (also L1's).
-MEDU1_SHAPE = (
-    "data.max_prompt_length=1024",
+# Med-U1 (scripts/train/run_medu1.sh): 4 prompts x 8 responses a step on 4 GPUs. The fork's
+# mini-batch of 16 prompts exceeds the batch; the fork scaled it to 16 x 8 / 4 GPUs = 32
+# responses per GPU, more than the 8 each GPU holds, so every step was ONE update over all
+# 32 responses. verl 0.9.1 rejects a mini-batch larger than the batch: 4 reproduces it.
+MEDU1_GRPO = FORK_GRPO + (
+    "data.train_batch_size=4",
     "data.max_response_length=4096",
     "actor_rollout_ref.actor.optim.lr=1e-6",
-    "actor_rollout_ref.actor.use_dynamic_bsz=True",
-    "actor_rollout_ref.actor.ppo_max_token_len_per_gpu=24576",
-    "actor_rollout_ref.rollout.temperature=0.6",
-    "actor_rollout_ref.rollout.tensor_model_parallel_size=1",
+    "actor_rollout_ref.actor.ppo_mini_batch_size=4",
+    "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=4",
+    "actor_rollout_ref.actor.fsdp_config.param_offload=True",
+    "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=32",
+    "actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu=32",
+    "actor_rollout_ref.rollout.n=8",
+    "actor_rollout_ref.rollout.val_kwargs.n=4",
+    "actor_rollout_ref.rollout.tensor_model_parallel_size=4",
+    "actor_rollout_ref.rollout.gpu_memory_utilization=0.8",
+    "trainer.n_gpus_per_node=4",
+    "trainer.total_epochs=1",
+    "trainer.save_freq=450",
+    "trainer.test_freq=350",
+    "trainer.val_before_train=False",
+    "+reward.custom_reward_function.reward_kwargs.preset=medu1",
+    "+reward.custom_reward_function.reward_kwargs.reward_metric=Merge",
 )
 
-# Med-U1: n 8, KL 0.001 low_var_kl, the reference reward (medu1 preset).
-MEDU1_GRPO = GRPO_COMMON + MEDU1_SHAPE + ("+reward.custom_reward_function.reward_kwargs.preset=medu1",)
-
-# L1-style length control: the default reward with the L1 length term (length_mode=l1).
-L1_GRPO = GRPO_COMMON + MEDU1_SHAPE + (
+# L1 (cmu-l3/l1 run_l1_exact.sh / run_l1_max.sh): 128 prompts x 16 responses a step, two
+# updates of 64 prompts, token-budgeted micro-batches, 8 GPUs; the L1 length term.
+L1_COMMON = FORK_GRPO + (
+    "data.train_batch_size=128",
+    "actor_rollout_ref.actor.ppo_mini_batch_size=64",
+    "actor_rollout_ref.actor.use_dynamic_bsz=True",
+    "actor_rollout_ref.actor.ppo_max_token_len_per_gpu=32768",
+    "actor_rollout_ref.rollout.n=16",
+    "actor_rollout_ref.rollout.val_kwargs.n=16",
+    "actor_rollout_ref.rollout.gpu_memory_utilization=0.8",
+    "trainer.n_gpus_per_node=8",
+    "trainer.test_freq=20",
+    "trainer.val_before_train=True",
     "+reward.custom_reward_function.reward_kwargs.preset=default",
     "+reward.custom_reward_function.reward_kwargs.length_mode=l1",
+    "+reward.custom_reward_function.reward_kwargs.length_alpha=0.0003",
 )
 
-# Medical R1-Zero: GRPO from HuatuoGPT-o1-7B on MedQA / MedXpertQA mixes, no budgets.
-R1ZERO_GRPO = tuple(o for o in GRPO_COMMON if "fsdp_config.param_offload" not in o and "optimizer_offload" not in o) + (
-    "data.max_prompt_length=1024",
-    "data.max_response_length=2048",
+L1_EXACT = L1_COMMON + (
+    "data.max_response_length=4096",
     "actor_rollout_ref.actor.optim.lr=1e-6",
-    "actor_rollout_ref.rollout.temperature=1.0",
     "actor_rollout_ref.rollout.tensor_model_parallel_size=2",
+    "trainer.total_epochs=3",
+    "trainer.save_freq=20",
+)
+
+L1_MAX = L1_COMMON + (
+    "data.max_response_length=4500",
+    "actor_rollout_ref.actor.optim.lr=4e-6",
+    "actor_rollout_ref.rollout.tensor_model_parallel_size=1",
+    "trainer.total_epochs=1",
+    "trainer.save_freq=60",
+)
+
+# Medical R1-Zero (open-medical-r1, TRL GRPOTrainer): 3 processes x 2 completions x 16
+# accumulation steps = 96 completions (32 prompts x 3) per optimizer step, each used once;
+# TRL's defaults of March 2025 for what the config leaves out: KL beta 0.04 with the k3
+# estimator inside the loss, temperature 0.9, per-sequence loss means, no weight decay.
+R1ZERO_GRPO = GPU_COMMON + (
+    "algorithm.adv_estimator=grpo",
+    "algorithm.use_kl_in_reward=False",
+    "data.train_batch_size=32",
+    "data.max_prompt_length=1024",
+    "data.max_response_length=8192",
+    "data.truncation=left",
+    "data.filter_overlong_prompts=False",
+    "actor_rollout_ref.actor.optim.lr=2e-5",
+    "actor_rollout_ref.actor.optim.lr_scheduler_type=cosine",
+    "actor_rollout_ref.actor.optim.lr_warmup_steps_ratio=0.1",
+    "actor_rollout_ref.actor.optim.min_lr_ratio=0.0",
+    "actor_rollout_ref.actor.optim.weight_decay=0.0",
+    "actor_rollout_ref.actor.ppo_mini_batch_size=32",
+    "actor_rollout_ref.actor.ppo_epochs=1",
+    "actor_rollout_ref.actor.use_dynamic_bsz=True",
+    "actor_rollout_ref.actor.ppo_max_token_len_per_gpu=18432",
+    "actor_rollout_ref.actor.use_kl_loss=True",
+    "actor_rollout_ref.actor.kl_loss_coef=0.04",
+    "actor_rollout_ref.actor.kl_loss_type=low_var_kl",
+    "actor_rollout_ref.actor.loss_agg_mode=seq-mean-token-mean",
+    "actor_rollout_ref.actor.entropy_coeff=0",
     "actor_rollout_ref.actor.fsdp_config.param_offload=True",
     "actor_rollout_ref.actor.fsdp_config.optimizer_offload=True",
     "actor_rollout_ref.ref.fsdp_config.param_offload=True",
-    "+reward.custom_reward_function.reward_kwargs.preset=default",
-    "+reward.custom_reward_function.reward_kwargs.length_mode=none",
+    "actor_rollout_ref.rollout.n=3",
+    "actor_rollout_ref.rollout.temperature=0.9",
+    "actor_rollout_ref.rollout.tensor_model_parallel_size=2",
+    "actor_rollout_ref.rollout.gpu_memory_utilization=0.4",
+    "trainer.n_gpus_per_node=8",
+    "trainer.total_epochs=6",
+    "trainer.save_freq=34",
+    "trainer.test_freq=-1",
+    "trainer.val_before_train=False",
+    "+reward.custom_reward_function.reward_kwargs.preset=r1zero",
 )
 
+# Our LoRA variant of Medical R1-Zero (not in the original): rank 64 on all linear layers.
 R1ZERO_LORA = tuple(o for o in R1ZERO_GRPO if not o.startswith("actor_rollout_ref.actor.optim.lr=")) + (
     "actor_rollout_ref.actor.optim.lr=3e-5",
     "actor_rollout_ref.model.lora_rank=64",
@@ -91,23 +162,52 @@ R1ZERO_LORA = tuple(o for o in R1ZERO_GRPO if not o.startswith("actor_rollout_re
     "actor_rollout_ref.rollout.load_format=safetensors",
 )
 
-# MED-RLVR: PPO with a critic (GAE) on the Qwen2.5-3B base model over MedQA.
-MEDRLVR_PPO = GPU_PPO_COMMON + (
+# MED-RLVR (arXiv 2502.19655, OpenRLHF PPO): a critic with GAE, one response per prompt, the
+# KL penalty (k1, 0.01) in the reward and not in the loss; OpenRLHF's defaults for the rest.
+MEDRLVR_PPO = GPU_COMMON + (
     "algorithm.adv_estimator=gae",
     "algorithm.gamma=1.0",
     "algorithm.lam=1.0",
+    "algorithm.use_kl_in_reward=True",
+    "algorithm.kl_penalty=kl",
+    "algorithm.kl_ctrl.type=fixed",
+    "algorithm.kl_ctrl.kl_coef=0.01",
+    "data.train_batch_size=1024",
     "data.max_prompt_length=1024",
     "data.max_response_length=2048",
+    "data.filter_overlong_prompts=True",
+    "actor_rollout_ref.actor.use_kl_loss=False",
+    "actor_rollout_ref.actor.entropy_coeff=0",
+    "actor_rollout_ref.actor.ppo_mini_batch_size=128",
+    "actor_rollout_ref.actor.ppo_epochs=1",
+    "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=4",
     "actor_rollout_ref.actor.optim.lr=1e-6",
-    "actor_rollout_ref.rollout.tensor_model_parallel_size=1",
-    "actor_rollout_ref.rollout.gpu_memory_utilization=0.5",
+    "actor_rollout_ref.actor.optim.lr_scheduler_type=cosine",
+    "actor_rollout_ref.actor.optim.lr_warmup_steps_ratio=0.03",
+    "actor_rollout_ref.actor.optim.min_lr_ratio=0.1",
+    "actor_rollout_ref.actor.optim.weight_decay=0.0",
+    "actor_rollout_ref.actor.optim.betas=[0.9,0.95]",
+    "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=8",
+    "actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu=8",
     "actor_rollout_ref.rollout.n=1",
     "actor_rollout_ref.rollout.temperature=1.0",
-    "critic.optim.lr=1e-5",
+    "actor_rollout_ref.rollout.top_p=1.0",
+    "actor_rollout_ref.rollout.tensor_model_parallel_size=1",
+    "actor_rollout_ref.rollout.gpu_memory_utilization=0.5",
+    "critic.optim.lr=9e-6",
+    "critic.optim.lr_scheduler_type=cosine",
+    "critic.optim.lr_warmup_steps_ratio=0.03",
+    "critic.optim.min_lr_ratio=0.1",
+    "critic.optim.weight_decay=0.0",
+    "critic.optim.betas=[0.9,0.95]",
+    "critic.cliprange_value=0.5",
     "critic.model.enable_gradient_checkpointing=True",
     "critic.ppo_micro_batch_size_per_gpu=4",
-    "+reward.custom_reward_function.reward_kwargs.preset=default",
-    "+reward.custom_reward_function.reward_kwargs.length_mode=none",
+    "trainer.n_gpus_per_node=8",
+    "trainer.total_epochs=10",
+    "trainer.save_freq=10",
+    "trainer.test_freq=5",
+    "+reward.custom_reward_function.reward_kwargs.preset=medrlvr",
 )
 
 
@@ -180,44 +280,44 @@ RECIPES: dict[str, Recipe] = {
         ),
         Recipe(
             name="medu1-grpo",
-            summary="Med-U1 GRPO with thinking-length budgets (medu1 reward preset)",
-            hardware="8x 80 GB GPUs (A100/H100), about 1 day for 3 epochs",
+            summary="Med-U1 GRPO on its multiple-choice mix with thinking-length budgets (medu1 reward)",
+            hardware="4x 80 GB GPUs (A100/H100), as the original",
             model="Qwen/Qwen2.5-3B-Instruct",
-            train_files="processed_data/train_medoption_train.parquet",
-            val_files="processed_data/medxpertqa_validation.parquet",
+            train_files="processed_data/medoption_train.parquet",
+            val_files="processed_data/medoption_validation.parquet",
             overrides=MEDU1_GRPO,
         ),
         Recipe(
             name="medu1-grpo-nobudget",
-            summary="Med-U1 GRPO without budgets (data built with --do_normal)",
-            hardware="8x 80 GB GPUs (A100/H100)",
+            summary="Med-U1 GRPO without budgets, the data run_medu1.sh names (built with --do_normal)",
+            hardware="4x 80 GB GPUs (A100/H100), as the original",
             model="Qwen/Qwen2.5-3B-Instruct",
-            train_files="processed_data/nobudget/train_medoption_train.parquet",
-            val_files="processed_data/nobudget/medxpertqa_validation.parquet",
+            train_files="processed_data/nobudget/medoption_train.parquet",
+            val_files="processed_data/nobudget/medoption_validation.parquet",
             overrides=MEDU1_GRPO,
         ),
         Recipe(
             name="l1-exact",
-            summary="L1 phase 1: exact budgets ('Think for N tokens.'), L1 length term",
+            summary="L1 phase 1 on Med-U1's mix: exact budgets ('Think for N tokens.'), L1 length term",
             hardware="8x 80 GB GPUs (A100/H100)",
             model="Qwen/Qwen2.5-3B-Instruct",
-            train_files="processed_data/l1_exact/train_medoption_train.parquet",
-            val_files="processed_data/l1_exact/medxpertqa_validation.parquet",
-            overrides=L1_GRPO,
+            train_files="processed_data/l1_exact/medoption_train.parquet",
+            val_files="processed_data/l1_exact/medoption_validation.parquet",
+            overrides=L1_EXACT,
         ),
         Recipe(
             name="l1-max",
-            summary="L1 phase 2: maximum budgets, started from the merged phase-1 model",
+            summary="L1 phase 2: maximum budgets, from the merged phase-1 model (scripts/train/l1_two_phase.sh)",
             hardware="8x 80 GB GPUs (A100/H100)",
-            model="checkpoints/l1-exact/merged",
-            train_files="processed_data/l1_max/train_medoption_train.parquet",
-            val_files="processed_data/l1_max/medxpertqa_validation.parquet",
-            overrides=L1_GRPO,
+            model=L1_EXACT_MERGED,
+            train_files="processed_data/l1_max/medoption_train.parquet",
+            val_files="processed_data/l1_max/medoption_validation.parquet",
+            overrides=L1_MAX,
         ),
         Recipe(
             name="r1zero-grpo",
-            summary="Medical R1-Zero: GRPO from HuatuoGPT-o1-7B, full fine-tuning (dataset1/2/3)",
-            hardware="8x 80 GB GPUs; actor params and optimizer offloaded to host (about 200 GB RAM)",
+            summary="Medical R1-Zero: GRPO from HuatuoGPT-o1-7B, full fine-tuning, r1zero reward (dataset1/2/3)",
+            hardware="8x 80 GB GPUs; actor parameters and optimizer offloaded to host (about 200 GB RAM)",
             model="FreedomIntelligence/HuatuoGPT-o1-7B",
             train_files="processed_data/r1zero_dataset1_train.parquet",
             val_files="processed_data/medqa_test.parquet",
@@ -225,7 +325,7 @@ RECIPES: dict[str, Recipe] = {
         ),
         Recipe(
             name="r1zero-grpo-lora",
-            summary="Medical R1-Zero with LoRA (rank 64, all linear layers, served as a vLLM adapter)",
+            summary="Our LoRA variant of Medical R1-Zero (rank 64, all linear layers, served as a vLLM adapter)",
             hardware="4-8x 40-80 GB GPUs",
             model="FreedomIntelligence/HuatuoGPT-o1-7B",
             train_files="processed_data/r1zero_dataset1_train.parquet",
@@ -234,11 +334,11 @@ RECIPES: dict[str, Recipe] = {
         ),
         Recipe(
             name="medrlvr-ppo",
-            summary="MED-RLVR: PPO with a critic (GAE) on Qwen2.5-3B over MedQA",
+            summary="MED-RLVR: PPO with a critic (GAE) on Qwen2.5-3B base over 5-option MedQA, medrlvr reward",
             hardware="8x 80 GB GPUs (actor, critic and reference share them)",
             model="Qwen/Qwen2.5-3B",
-            train_files="processed_data/medqa_train.parquet",
-            val_files="processed_data/medqa_test.parquet",
+            train_files="processed_data/medrlvr/medqa_train.parquet",
+            val_files="processed_data/medrlvr/medqa_test.parquet",
             overrides=MEDRLVR_PPO,
         ),
     )

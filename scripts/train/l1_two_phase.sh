@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# L1-style length control in two phases (each a GRPO run with the L1 length term):
-#   1. l1-exact: exact budgets ("Think for N tokens."), from Qwen2.5-3B-Instruct;
-#   2. l1-max:   maximum budgets ("Think for maximum N tokens."), from the merged phase-1 model.
-# Between them the last FSDP checkpoint of phase 1 is merged to a Hugging Face model.
+# L1-style length control (cmu-l3/l1 run_l1_exact.sh, run_l1_max.sh) in two phases, each a GRPO
+# run with the L1 length term on Med-U1's mix (128 prompts x 16 responses per step):
+#   1. l1-exact: exact budgets ("Think for N tokens."), from Qwen2.5-3B-Instruct; lr 1e-6, 4,096 tokens, 3 epochs;
+#   2. l1-max:   maximum budgets ("Think for maximum N tokens."), from the merged phase-1 model;
+#                lr 4e-6, 4,500 tokens, 1 epoch.
+# Between them the last FSDP checkpoint of phase 1 is merged to a Hugging Face model in
+# $CKPT_ROOT/l1-exact/merged, the l1-max recipe's default model.
 # Hardware: 1 node, 8x 80 GB GPUs per phase.
-# Data: scripts/data/build_medu1.sh RAW_DIR processed_data/l1_exact
-#       scripts/data/build_medu1.sh RAW_DIR processed_data/l1_max --use_both_both
+# Data: scripts/data/build_medu1.sh MED_U1/deepscaler/data processed_data/l1_exact
+#       scripts/data/build_medu1.sh MED_U1/deepscaler/data processed_data/l1_max --use_both_both
 # Usage: scripts/train/l1_two_phase.sh [--dry-run] [hydra overrides for both phases...]
 set -euo pipefail
 CKPT_ROOT=${CKPT_ROOT:-checkpoints/med-u1}

@@ -9,6 +9,7 @@ import pytest
 from med_u1.cli import main as medu1_main
 from med_u1.training.launcher import merge_overrides, override_key, plan_launch, resolve_config
 from med_u1.training.recipes import RECIPES, get_recipe
+from med_u1.training.schedule import plan_schedule
 
 GPU_RECIPES = [name for name in RECIPES if name != "cpu-smoke"]
 
@@ -38,20 +39,45 @@ def test_gpu_recipe_resolves_to_a_valid_verl_config(name: str) -> None:
     config = resolve_config(plan_launch(get_recipe(name)).overrides)
     assert config.reward.reward_manager.name == "med_u1"
     assert config.actor_rollout_ref.rollout.name == "vllm"
-    assert config.trainer.n_gpus_per_node == 8
+    assert config.trainer.n_gpus_per_node in (4, 8)
 
 
-def test_medu1_grpo_has_the_paper_hyperparameters() -> None:
+def test_medu1_grpo_has_the_original_effective_schedule() -> None:
     config = resolve_config(plan_launch(get_recipe("medu1-grpo")).overrides)
     actor, rollout = config.actor_rollout_ref.actor, config.actor_rollout_ref.rollout
     assert config.algorithm.adv_estimator == "grpo"
     assert config.actor_rollout_ref.model.path == "Qwen/Qwen2.5-3B-Instruct"
-    assert actor.optim.lr == 1e-6
+    assert actor.optim.lr == 1e-6 and actor.entropy_coeff == 0.001
     assert (actor.use_kl_loss, actor.kl_loss_coef, actor.kl_loss_type) == (True, 0.001, "low_var_kl")
-    assert (rollout.n, rollout.temperature) == (8, 0.6)
+    assert (rollout.n, rollout.temperature, rollout.val_kwargs.n, rollout.val_kwargs.temperature) == (8, 0.6, 4, 0.6)
     assert (config.data.max_prompt_length, config.data.max_response_length) == (1024, 4096)
     assert config.reward.custom_reward_function.reward_kwargs.preset == "medu1"
     assert config.trainer.default_local_dir == "checkpoints/med-u1/medu1-grpo"
+    schedule = plan_schedule(config, rows=5064)  # the released train_medoption.parquet
+    assert (schedule.responses_per_update, schedule.updates_per_step, schedule.total_updates) == (32, 1, 1266)
+
+
+def test_schedule_arithmetic_of_a_multi_update_recipe() -> None:
+    schedule = plan_schedule(resolve_config(plan_launch(get_recipe("medrlvr-ppo")).overrides), rows=10178)
+    assert (schedule.prompts_per_step, schedule.responses_per_update, schedule.updates_per_step) == (1024, 128, 8)
+    assert (schedule.steps_per_epoch, schedule.total_steps, schedule.total_updates) == (9, 90, 720)
+
+
+def test_dry_run_prints_the_schedule_from_the_training_file(tmp_path, capsys: pytest.CaptureFixture) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    train = tmp_path / "train.parquet"
+    pq.write_table(pa.table({"row": list(range(1090))}), train)
+    assert medu1_main(["train", "--preset", "r1zero-grpo", "--train-files", str(train), "--dry-run"]) == 0
+    schedule = capsys.readouterr().out.split("# schedule\n", 1)[1]
+    assert "rows: 1090" in schedule and "responses per update: 96" in schedule
+    assert "steps per epoch: 34" in schedule and "total updates: 204" in schedule
+
+
+def test_dry_run_says_when_the_training_file_is_missing(capsys: pytest.CaptureFixture) -> None:
+    assert medu1_main(["train", "--preset", "l1-exact", "--dry-run"]) == 0
+    assert "not computed: training file(s) not found: processed_data/l1_exact/medoption_train.parquet" in capsys.readouterr().out
 
 
 def test_medrlvr_uses_ppo_with_a_critic_and_lora_recipe_sets_an_adapter() -> None:

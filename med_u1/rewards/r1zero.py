@@ -1,0 +1,100 @@
+"""Medical R1-Zero's reward (Qsingle/open-medical-r1): four terms summed with equal weights.
+
+* ``accuracy`` (0, 1 or 2): the text from the first ``<answer>`` to the last ``</answer>``
+  (a greedy span), stripped, earns 2 when it is the answer letter or the letter in
+  parentheses (``C``, ``(C)``), else 1 when it starts with the correct option's text
+  (case-insensitive), else 0; no span earns 0.
+* ``soft_format`` (0 or 1): from its start, the completion is ``<think>...</think>``, at
+  most one white-space character, then ``<answer>...</answer>`` (anything may follow).
+* ``strict_format`` (0 or 1): the whole completion has that shape.
+* ``xml_count`` (0 to 1): 0.25 for each of ``<think>``, ``</think>``, ``<answer>``,
+  ``</answer>`` that occurs exactly once.
+
+The total lies in [0, 5]. The format patterns let ``.`` match line breaks (multi-line
+reasoning can pass). Each term is computed without backtracking, in time linear in the
+completion, with the results the original regular expressions give.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
+ANSWER_OPEN, ANSWER_CLOSE = "<answer>", "</answer>"
+XML_TAGS = (THINK_OPEN, THINK_CLOSE, ANSWER_OPEN, ANSWER_CLOSE)
+XML_TAG_CREDIT = 0.25
+EXACT_LETTER_CREDIT = 2.0
+OPTION_TEXT_CREDIT = 1.0
+#: Between the think block and the answer block: at most one white-space character.
+_BLOCK_SEPARATOR = re.compile(r"</think>\s?<answer>")
+
+
+class R1ZeroScore(NamedTuple):
+    """The four terms of the reward; ``total`` is their sum."""
+
+    accuracy: float
+    soft_format: float
+    strict_format: float
+    xml_count: float
+
+    @property
+    def total(self) -> float:
+        return self.accuracy + self.soft_format + self.strict_format + self.xml_count
+
+
+def answer_span(completion: str) -> str | None:
+    """The stripped text from the first ``<answer>`` to the last ``</answer>`` after it, or None."""
+    start = completion.find(ANSWER_OPEN)
+    end = completion.rfind(ANSWER_CLOSE)
+    if start < 0 or end < start + len(ANSWER_OPEN):
+        return None
+    return completion[start + len(ANSWER_OPEN) : end].strip()
+
+
+def accuracy(completion: str, letter: str, option_text: str | None) -> float:
+    """2 for the letter (or ``(letter)``), 1 for an answer starting with the option's text, else 0."""
+    answer = answer_span(completion)
+    if answer is None:
+        return 0.0
+    if answer in (letter, f"({letter})"):
+        return EXACT_LETTER_CREDIT
+    if option_text and answer.lower().startswith(option_text.lower()):
+        return OPTION_TEXT_CREDIT
+    return 0.0
+
+
+def _first_separator_end(completion: str) -> int | None:
+    """End of the first ``</think>\\s?<answer>`` after the opening ``<think>``, or None."""
+    if not completion.startswith(THINK_OPEN):
+        return None
+    separator = _BLOCK_SEPARATOR.search(completion, len(THINK_OPEN))
+    return None if separator is None else separator.end()
+
+
+def soft_format(completion: str) -> float:
+    """1 when the completion starts with ``<think>.*?</think>\\s?<answer>.*?</answer>``."""
+    answer_start = _first_separator_end(completion)
+    return 1.0 if answer_start is not None and completion.find(ANSWER_CLOSE, answer_start) >= 0 else 0.0
+
+
+def strict_format(completion: str) -> float:
+    """1 when the whole completion is ``<think>.*?</think>\\s?<answer>.*?</answer>``."""
+    answer_start = _first_separator_end(completion)
+    whole = answer_start is not None and completion.endswith(ANSWER_CLOSE)
+    return 1.0 if whole and answer_start <= len(completion) - len(ANSWER_CLOSE) else 0.0
+
+
+def xml_count(completion: str) -> float:
+    """0.25 for each of the four tags that occurs exactly once."""
+    return sum(XML_TAG_CREDIT for tag in XML_TAGS if completion.count(tag) == 1)
+
+
+def r1zero_score(completion: str, letter: str, option_text: str | None) -> R1ZeroScore:
+    """The four terms for one completion, the correct ``letter`` and that option's text."""
+    return R1ZeroScore(
+        accuracy(completion, letter, option_text),
+        soft_format(completion),
+        strict_format(completion),
+        xml_count(completion),
+    )

@@ -29,7 +29,7 @@ from med_u1.training.doctor import (
     tally_ray_nodes,
 )
 from med_u1.training.hardware import HardwareNeeds, configured_gpus, hardware_needs
-from med_u1.training.recipes import RECIPES
+from med_u1.training.recipes import RECIPES, get_recipe
 
 ROOT = Path(__file__).resolve().parents[2]
 H100 = 79.19  # GiB an 80 GB H100 reports
@@ -82,7 +82,8 @@ def test_cpu_report_says_so_plainly_and_points_to_the_cpu_recipes(cpu_report: su
 def test_cpu_report_fails_a_gpu_recipe_with_the_fix_and_a_nonzero_exit(cpu_report: subprocess.CompletedProcess) -> None:
     lines = lines_by_name(cpu_report.stdout)
     gpus = lines["recipe medu1-grpo: GPUs"]
-    assert gpus.startswith(FAIL) and "0 on" in gpus and "needs 8" in gpus
+    needed = configured_gpus(get_recipe("medu1-grpo").overrides)
+    assert gpus.startswith(FAIL) and "0 on" in gpus and f"needs {needed}" in gpus
     assert cpu_report.returncode == 1
     statuses = [line[:4].strip() for line in lines.values()]
     summary = cpu_report.stdout.splitlines()[-1]

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
-from med_u1.training import cpu_smoke
-from med_u1.training.launcher import LaunchPlan, dry_run_report, plan_launch, run
 from med_u1.training.recipes import RECIPES, get_recipe
+
+if TYPE_CHECKING:
+    from med_u1.training.launcher import LaunchPlan
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--shared-data",
         type=Path,
-        default=cpu_smoke.default_shared_data_dir(),
-        help="folder with dev/*.jsonl for cpu-smoke rows (built-in examples when absent)",
+        help="folder with dev/*.jsonl for cpu-smoke rows (default: ../shared/data beside the repository; "
+        "built-in examples when absent)",
     )
     parser.add_argument("--dry-run", action="store_true", help="print the command and resolved config; run nothing")
     parser.add_argument("--list", action="store_true", help="list the recipes and exit")
@@ -65,9 +67,13 @@ def path_overrides(args: argparse.Namespace) -> list[str]:
 
 def build_plan(args: argparse.Namespace) -> LaunchPlan:
     """The launch plan the arguments describe (cpu-smoke builds its model and data first)."""
+    from med_u1.training import cpu_smoke
+    from med_u1.training.launcher import plan_launch
+
     extra = [*topology_overrides(args), *args.overrides]
     if args.preset == cpu_smoke.RECIPE_NAME:
-        return cpu_smoke.cpu_smoke_plan(args.output_dir, args.shared_data, [*path_overrides(args), *extra])
+        shared = args.shared_data or cpu_smoke.default_shared_data_dir()
+        return cpu_smoke.cpu_smoke_plan(args.output_dir, shared, [*path_overrides(args), *extra])
     return plan_launch(get_recipe(args.preset), extra, args.model, args.train_files, args.val_files)
 
 
@@ -80,6 +86,9 @@ def handle_train(args: argparse.Namespace) -> int:
     if args.list:
         print(recipes_table())
         return 0
+    from med_u1.training import cpu_smoke
+    from med_u1.training.launcher import dry_run_report, run
+
     plan = build_plan(args)
     if args.dry_run:
         print(dry_run_report(plan))

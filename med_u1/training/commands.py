@@ -65,15 +65,15 @@ def path_overrides(args: argparse.Namespace) -> list[str]:
     return [f"{key}={value}" for key, value in paths.items() if value is not None]
 
 
-def build_plan(args: argparse.Namespace) -> LaunchPlan:
-    """The launch plan the arguments describe (cpu-smoke builds its model and data first)."""
+def build_plan(args: argparse.Namespace, prepare: bool = True) -> LaunchPlan:
+    """The launch plan the arguments describe (with ``prepare``, cpu-smoke builds its model and data)."""
     from med_u1.training import cpu_smoke
     from med_u1.training.launcher import plan_launch
 
     extra = [*topology_overrides(args), *args.overrides]
     if args.preset == cpu_smoke.RECIPE_NAME:
         shared = args.shared_data or cpu_smoke.default_shared_data_dir()
-        return cpu_smoke.cpu_smoke_plan(args.output_dir, shared, [*path_overrides(args), *extra])
+        return cpu_smoke.cpu_smoke_plan(args.output_dir, shared, [*path_overrides(args), *extra], prepare=prepare)
     return plan_launch(get_recipe(args.preset), extra, args.model, args.train_files, args.val_files)
 
 
@@ -83,17 +83,23 @@ def recipes_table() -> str:
 
 
 def handle_train(args: argparse.Namespace) -> int:
+    """List recipes, dry-run (check and print, write nothing) or check and run a recipe."""
     if args.list:
         print(recipes_table())
         return 0
     from med_u1.training import cpu_smoke
+    from med_u1.training.checks import preflight
     from med_u1.training.launcher import dry_run_report, run
 
-    plan = build_plan(args)
+    smoke = args.preset == cpu_smoke.RECIPE_NAME
+    plan = build_plan(args, prepare=False)
+    built = cpu_smoke.built_at_launch(args.output_dir) if smoke else set()
+    notes = preflight(plan.overrides, built, launching=not args.dry_run)
     if args.dry_run:
         print(dry_run_report(plan))
+        print("".join(f"# note: {note}\n" for note in notes), end="")
         return 0
-    cwd = args.output_dir if args.preset == cpu_smoke.RECIPE_NAME else None
-    if cwd is not None:
-        cwd.mkdir(parents=True, exist_ok=True)
-    return run(plan, cwd=cwd)
+    if not smoke:
+        return run(plan)
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    return run(build_plan(args), cwd=args.output_dir)

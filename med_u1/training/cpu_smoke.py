@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Sequence
 
 import med_u1
+from med_u1.errors import UserError
 from med_u1.training.launcher import LaunchPlan, plan_launch, run
 from med_u1.training.recipes import get_recipe
-from med_u1.training.smoke_data import build_smoke_parquet
+from med_u1.training.smoke_data import build_smoke_parquet, smoke_parquet_paths
 from med_u1.training.tiny_model import build_tiny_model
-from med_u1.training.verl_plugins import require_tested_verl
 
 RECIPE_NAME = "cpu-smoke"
 
@@ -42,21 +42,38 @@ def refuse_reference_model(overrides: Sequence[str]) -> None:
     for override in overrides:
         key, _, value = override.lstrip("+").partition("=")
         if key in REFERENCE_MODEL_SWITCHES and value.strip().lower() == "true":
-            raise ValueError(
+            raise UserError(
                 f"{override}: a KL reference model needs an accelerator (verl builds it with "
                 "CPUOffloadPolicy(pin_memory=True)); the CPU run trains without KL"
             )
 
 
+def model_dir(work_dir: Path) -> Path:
+    return work_dir / "tiny-qwen2"
+
+
+def built_at_launch(work_dir: str | Path) -> set[str]:
+    """The model and data paths the run builds itself (a dry run does not find them on disk)."""
+    work_dir = Path(work_dir).resolve()
+    return {str(model_dir(work_dir)), *map(str, smoke_parquet_paths(work_dir / "data").values())}
+
+
 def cpu_smoke_plan(
-    work_dir: str | Path, shared_data_dir: str | Path | None = None, extra_overrides: Sequence[str] = ()
+    work_dir: str | Path,
+    shared_data_dir: str | Path | None = None,
+    extra_overrides: Sequence[str] = (),
+    prepare: bool = True,
 ) -> LaunchPlan:
-    """Build the tiny model and data in ``work_dir`` and plan the run that writes there too."""
+    """Plan the run that writes in ``work_dir``; with ``prepare``, build its tiny model and data there first."""
+    from med_u1.training.verl_plugins import require_tested_verl
+
     require_tested_verl()  # fail here, not inside a Ray worker
     refuse_reference_model(extra_overrides)
     work_dir = Path(work_dir).resolve()
-    model_dir = build_tiny_model(work_dir / "tiny-qwen2")
-    files = build_smoke_parquet(work_dir / "data", shared_data_dir)
+    files = smoke_parquet_paths(work_dir / "data")
+    if prepare:
+        build_tiny_model(model_dir(work_dir))
+        files = build_smoke_parquet(work_dir / "data", shared_data_dir)
     local_overrides = [
         f"trainer.default_local_dir={checkpoint_dir(work_dir)}",
         f"hydra.run.dir={work_dir / 'hydra'}",
@@ -64,7 +81,7 @@ def cpu_smoke_plan(
     return plan_launch(
         get_recipe(RECIPE_NAME),
         extra_overrides=[*local_overrides, *extra_overrides],
-        model=str(model_dir),
+        model=str(model_dir(work_dir)),
         train_files=str(files["train"]),
         val_files=str(files["val"]),
         env={"VERL_FILE_LOGGER_PATH": str(metrics_path(work_dir))},

@@ -28,7 +28,7 @@ GPU_PPO_COMMON = (
     "actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu=8",
     "actor_rollout_ref.rollout.name=vllm",
     "trainer.critic_warmup=0",
-    "trainer.logger=[console,wandb]",
+    "trainer.logger=[console,tensorboard]",  # wandb: trainer.logger=[console,tensorboard,wandb]
     "trainer.project_name=med-u1",
     "trainer.n_gpus_per_node=8",
     "trainer.nnodes=1",

@@ -13,8 +13,6 @@ import logging
 from pathlib import Path
 from typing import Iterable
 
-import pandas as pd
-
 from med_u1.examples import EXAMPLES, Example
 from med_u1.rewards.registry import task_of
 
@@ -112,16 +110,20 @@ def write_parquet(rows: list[dict], path: Path, split: str) -> Path:
     rows = copy.deepcopy(rows)
     for index, row in enumerate(rows):
         row["extra_info"].update(index=index, split=split)
+    import pandas as pd
+
     path.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_parquet(path, index=False)
     return path
 
 
+def smoke_parquet_paths(out_dir: str | Path) -> dict[str, Path]:
+    """Where :func:`build_smoke_parquet` writes: ``train.parquet`` and ``val.parquet``."""
+    return {"train": Path(out_dir) / "train.parquet", "val": Path(out_dir) / "val.parquet"}
+
+
 def build_smoke_parquet(out_dir: str | Path, shared_data_dir: str | Path | None, per_source: int = 1) -> dict:
     """Write ``train.parquet`` and ``val.parquet`` (same rows) and return their paths."""
-    out_dir = Path(out_dir)
     rows = select_smoke_rows(Path(shared_data_dir) if shared_data_dir else None, per_source)
-    return {
-        "train": write_parquet(rows, out_dir / "train.parquet", "train"),
-        "val": write_parquet(rows, out_dir / "val.parquet", "test"),
-    }
+    paths = smoke_parquet_paths(out_dir)
+    return {"train": write_parquet(rows, paths["train"], "train"), "val": write_parquet(rows, paths["val"], "test")}

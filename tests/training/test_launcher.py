@@ -97,8 +97,8 @@ def test_cpu_smoke_accepts_another_model(tmp_path, capsys: pytest.CaptureFixture
     assert out.count("actor_rollout_ref.model.path=") == 1
 
 
-def test_cpu_smoke_refuses_a_kl_reference_model_with_the_reason(tmp_path) -> None:
+def test_cpu_smoke_refuses_a_kl_reference_model_with_the_reason(tmp_path, capsys: pytest.CaptureFixture) -> None:
     argv = ["train", "--preset", "cpu-smoke", "--output-dir", str(tmp_path), "--dry-run",
             "actor_rollout_ref.actor.use_kl_loss=True"]
-    with pytest.raises(ValueError, match="pin_memory"):
-        medu1_main(argv)
+    assert medu1_main(argv) == 2
+    assert "pin_memory" in capsys.readouterr().err

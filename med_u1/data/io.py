@@ -119,7 +119,7 @@ def iter_hf_records(dataset_id: str, config: str | None, split: str | None) -> I
         dataset = datasets.load_dataset(dataset_id, config, split=split)
     except (ConnectionError, datasets.exceptions.DatasetNotFoundError) as exc:
         raise UserError(
-            f"{dataset_id!r} is neither a local file or folder nor a Hugging Face dataset that can be reached "
+            f"{dataset_id!r} is not a local file or folder, and it cannot be reached as a Hugging Face dataset "
             f"({exc}). Pass a local path instead: download it where there is network access "
             f"(huggingface-cli download --repo-type dataset {dataset_id} --local-dir DIR) and give --input DIR/FILE"
         ) from exc

@@ -43,13 +43,17 @@ def parse_knobs(pairs: list[str], preset: str) -> dict[str, str]:
 def read_rows(path: Path) -> Iterator[tuple[int, dict]]:
     """(line number, row) for every non-empty line; a malformed line is an error naming it."""
     with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield number, json.loads(line)
-            except json.JSONDecodeError as error:
-                raise UserError(f"{path}:{number}: not valid JSON ({error.msg})") from None
+        number = 0
+        try:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    yield number, json.loads(line)
+                except json.JSONDecodeError as error:
+                    raise UserError(f"{path}:{number}: not valid JSON ({error.msg})") from None
+        except UnicodeDecodeError:
+            raise UserError(f"{path}:{number + 1}: not UTF-8 text (is it a JSON-lines file?)") from None
 
 
 def call_for(row: dict, path: Path, number: int, preset: str) -> tuple[dict[str, Any], dict[str, Any]]:

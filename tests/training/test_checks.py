@@ -1,0 +1,75 @@
+"""Launch checks that verl makes only once workers hold GPUs, and a dry run that leaves no trace."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from med_u1.training.checks import is_hub_id, launch_problems, path_notes, size_problems
+from med_u1.training.launcher import plan_launch, resolve_config
+from med_u1.training.recipes import get_recipe
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def resolved(recipe: str, *overrides: str):
+    """The config verl's own validation accepts for ``recipe`` with ``overrides``."""
+    return resolve_config(plan_launch(get_recipe(recipe), list(overrides)).overrides)
+
+
+def test_dynamic_batch_recipe_on_three_gpus_passes_verl_validation_but_not_ours() -> None:
+    config = resolved("medu1-grpo", "trainer.n_gpus_per_node=3")  # verl skips its check with use_dynamic_bsz
+    problems = size_problems(config)
+    assert any("128 x 8 = 1024 does not divide by n_gpus_per_node x nnodes = 3 x 1 = 3" in p for p in problems)
+    assert any(p.startswith("actor.ppo_mini_batch_size x rollout.n = 64 x 8 = 512") for p in problems)
+
+
+def test_mini_batches_must_split_over_data_parallel_ranks_for_actor_and_critic() -> None:
+    config = resolved("medrlvr-ppo", "actor_rollout_ref.actor.ppo_mini_batch_size=60", "critic.ppo_mini_batch_size=20")
+    problems = size_problems(config)
+    assert [p.split(" x ")[0] for p in problems] == ["actor.ppo_mini_batch_size", "critic.ppo_mini_batch_size"]
+
+
+def test_rollout_engines_must_tile_the_gpus() -> None:
+    config = resolved("r1zero-grpo", "trainer.n_gpus_per_node=3", "data.train_batch_size=96",
+                      "actor_rollout_ref.actor.ppo_mini_batch_size=48")
+    assert size_problems(config) == [
+        "n_gpus_per_node x nnodes = 3 x 1 = 3 does not divide into rollout engines of tensor x data x pipeline parallel = 2 GPUs"
+    ]
+
+
+def test_every_recipe_passes_the_launch_checks_on_its_hardware() -> None:
+    for name in ("medu1-grpo", "l1-exact", "r1zero-grpo", "r1zero-grpo-lora", "medrlvr-ppo"):
+        assert launch_problems(resolved(name)) == [], name
+
+
+@pytest.mark.parametrize("path,hub", [("Qwen/Qwen2.5-3B-Instruct", True), ("gpt2", True), ("./models/qwen", False),
+                                      ("/models/qwen", False), ("checkpoints/l1-exact/merged", False), ("~/m", False)])
+def test_hub_ids_are_told_apart_from_missing_local_folders(path: str, hub: bool) -> None:
+    assert is_hub_id(path) is hub
+
+
+def test_hub_model_and_missing_data_are_notes_not_problems() -> None:
+    notes = path_notes(resolved("medu1-grpo"))
+    assert notes[0] == "actor_rollout_ref.model.path=Qwen/Qwen2.5-3B-Instruct: Hub id, not checked offline (downloaded at launch)"
+    assert any("data.train_files=processed_data/train_medoption_train.parquet: not found yet" in note for note in notes)
+
+
+@pytest.mark.parametrize("argv", [["--preset", "cpu-smoke", "--output-dir", "{tmp}/run"], ["--preset", "medu1-grpo"]],
+                         ids=["cpu-smoke", "medu1-grpo"])
+def test_dry_run_writes_nothing_to_disk(argv: list[str], tmp_path: Path) -> None:
+    cwd, temporary = tmp_path / "cwd", tmp_path / "tmp"
+    cwd.mkdir()
+    temporary.mkdir()
+    env = {**os.environ, "TMPDIR": str(temporary), "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    args = [arg.replace("{tmp}", str(tmp_path)) for arg in argv]
+    completed = subprocess.run([sys.executable, "-m", "med_u1.cli", "train", *args, "--dry-run"], cwd=cwd, env=env,
+                               capture_output=True, text=True, timeout=600, check=False)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "# resolved verl config" in completed.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cwd", "tmp"]
+    assert list(cwd.iterdir()) == [] and list(temporary.iterdir()) == []

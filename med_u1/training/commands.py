@@ -102,4 +102,7 @@ def handle_train(args: argparse.Namespace) -> int:
     if not smoke:
         return run(plan)
     args.output_dir.mkdir(parents=True, exist_ok=True)
-    return run(build_plan(args), cwd=args.output_dir)
+    cpu_smoke.quiet_model_building()
+    cpu_smoke.run_quietly(build_plan(args), args.output_dir)
+    print(cpu_smoke.summary(args.output_dir))
+    return 0

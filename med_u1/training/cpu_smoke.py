@@ -1,20 +1,23 @@
 """Inputs and plan of the ``cpu-smoke`` recipe: everything is built locally in one folder.
 
 ``<work_dir>/tiny-qwen2`` (model + tokenizer), ``<work_dir>/data`` (parquet),
-``<work_dir>/checkpoints`` (verl checkpoints) and ``<work_dir>/metrics.jsonl`` (verl's
-file logger: one JSON object per step).
+``<work_dir>/checkpoints`` (verl checkpoints), ``<work_dir>/metrics.jsonl`` (verl's
+file logger: one JSON object per step) and ``<work_dir>/train.log`` (Ray's and verl's output).
 """
 
 from __future__ import annotations
 
 import json
+import sys
+import textwrap
 from pathlib import Path
-from typing import Sequence
+from typing import Sequence, TextIO
 
 import med_u1
 from med_u1.errors import UserError
-from med_u1.training.launcher import LaunchPlan, plan_launch, run
-from med_u1.training.recipes import get_recipe
+from med_u1.training.launcher import LaunchPlan, plan_launch
+from med_u1.training.quiet_run import log_tail, run_logged
+from med_u1.training.recipes import RECIPES, get_recipe
 from med_u1.training.smoke_data import build_smoke_parquet, smoke_parquet_paths
 from med_u1.training.tiny_model import build_tiny_model
 
@@ -88,20 +91,65 @@ def cpu_smoke_plan(
     )
 
 
+def log_path(work_dir: Path) -> Path:
+    return work_dir / "train.log"
+
+
 def run_cpu_smoke(
     work_dir: str | Path,
     shared_data_dir: str | Path | None = None,
     extra_overrides: Sequence[str] = (),
     env: dict[str, str] | None = None,
     timeout: float | None = None,
+    console: TextIO | None = None,
 ) -> dict[int, dict]:
     """Run the cpu-smoke training in ``work_dir`` and return its metrics by step (for demos, tests)."""
+    quiet_model_building()
     plan = cpu_smoke_plan(work_dir, shared_data_dir, extra_overrides)
-    plan = LaunchPlan(plan.overrides, {**plan.env, **(env or {})})
-    returncode = run(plan, cwd=work_dir, timeout=timeout)
+    return run_quietly(LaunchPlan(plan.overrides, {**plan.env, **(env or {})}), work_dir, timeout, console)
+
+
+def quiet_model_building() -> None:
+    """No transformers progress bars while the tiny model is saved (the console shows the training's)."""
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+
+
+def run_quietly(plan: LaunchPlan, work_dir: str | Path, timeout: float | None = None, console: TextIO | None = None) -> dict[int, dict]:
+    """Run ``plan`` in ``work_dir`` with Ray's and verl's output in ``train.log`` and a progress bar on the console.
+
+    A failed run shows the end of the log and raises a UserError naming the whole log.
+    """
+    work_dir = Path(work_dir)
+    console = console or sys.stdout
+    log = log_path(work_dir)
+    returncode = run_logged(plan, work_dir, log, metrics_path(work_dir), timeout, console)
     if returncode != 0:
-        raise RuntimeError(f"verl's trainer exited with {returncode}; see the log above")
+        console.write(f"--- the last lines of {log} ---\n{log_tail(log)}---\n")
+        raise UserError(f"verl's trainer exited with status {returncode}; the end of its log is above, all of it in {log}")
     return read_step_metrics(work_dir)
+
+
+def summary(work_dir: str | Path) -> str:
+    """Where the run's files are and why its reward does not rise (wrapped for a terminal)."""
+    work_dir = Path(work_dir)
+    learning = (
+        "`medu1 train --preset cpu-learn` is the CPU run where a policy visibly learns."
+        if "cpu-learn" in RECIPES else "A run that shows learning needs a real model (see the GPU recipes)."
+    )
+    why = (
+        "Why the reward does not rise: the policy is a randomly initialised 2-layer Qwen2, so its answers are "
+        "random tokens cut at the 32-token limit. None has the <think>/<answer> format or a right answer; what "
+        "is left is the length term, below zero because each prompt asks for 100 or more thinking tokens, and "
+        "two GRPO steps cannot find the format by chance. This run checks that rollout, reward, update, "
+        f"validation and checkpoint work together on your install. {learning}"
+    )
+    return "\n".join([
+        f"log of Ray and verl: {log_path(work_dir)}",
+        f"step metrics: {metrics_path(work_dir)}; checkpoints: {checkpoint_dir(work_dir)}",
+        textwrap.fill(why, width=100),
+    ])
 
 
 def read_step_metrics(work_dir: str | Path) -> dict[int, dict]:

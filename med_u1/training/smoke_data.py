@@ -99,9 +99,9 @@ def select_smoke_rows(shared_data_dir: Path | None, per_source: int) -> list[dic
     if shared_data_dir is not None and (shared_data_dir / "dev").is_dir():
         rows = shortest_per_source(read_dev_rows(shared_data_dir), per_source)
         if rows:
-            logger.info("smoke data: %d shared dev rows from %s", len(rows), shared_data_dir)
+            logger.debug("smoke data: %d shared dev rows from %s", len(rows), shared_data_dir)
             return rows
-    logger.info("smoke data: built-in examples (no dev records under %s)", shared_data_dir)
+    logger.debug("smoke data: built-in examples (no dev records under %s)", shared_data_dir)
     return [example_row(example) for example in EXAMPLES]
 
 

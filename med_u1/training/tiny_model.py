@@ -142,5 +142,5 @@ def build_tiny_model(directory: str | Path, spec: TinyModelSpec = TinyModelSpec(
     save_hf_tokenizer(tokenizer, directory)
     save_tiny_qwen2(spec, tokenizer, directory)
     marker.write_text(spec_json)
-    logger.info("built tiny Qwen2 model in %s", directory)
+    logger.debug("built tiny Qwen2 model in %s", directory)
     return directory

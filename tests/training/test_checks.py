@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from med_u1.training.checks import is_hub_id, launch_problems, path_notes, size_problems
+from med_u1.errors import UserError
+from med_u1.training.checks import check_overrides, is_hub_id, launch_problems, path_notes, size_problems
+from med_u1.training.cpu_smoke import cpu_smoke_plan
 from med_u1.training.launcher import plan_launch, resolve_config
-from med_u1.training.recipes import get_recipe
+from med_u1.training.recipes import RECIPES, get_recipe
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -45,6 +48,25 @@ def test_rollout_engines_must_tile_the_gpus() -> None:
 def test_every_recipe_passes_the_launch_checks_on_its_hardware() -> None:
     for name in ("medu1-grpo", "l1-exact", "r1zero-grpo", "r1zero-grpo-lora", "medrlvr-ppo"):
         assert launch_problems(resolved(name)) == [], name
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_every_recipe_override_names_a_key_of_the_right_type(name: str, tmp_path: Path) -> None:
+    plan = cpu_smoke_plan(tmp_path / "run", prepare=False) if name == "cpu-smoke" else plan_launch(get_recipe(name))
+    check_overrides(plan.overrides)
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("override,says", [
+    ("trainer.totl_epochs=1", "did you mean trainer.total_epochs?"),
+    ("actor_rollout_ref.rollout.temprature=0.6", "did you mean actor_rollout_ref.rollout.temperature?"),
+    ("data.train_batch_size=64.5", "expects an integer (verl's default: 1024)"),
+    ("actor_rollout_ref.actor.optim.lr=fast", "expects a number"),
+    ("trainer.logger={a: 1}", "expects a list"),
+])
+def test_override_mistakes_name_the_key_and_the_fix(override: str, says: str) -> None:
+    with pytest.raises(UserError, match=re.escape(says)):
+        check_overrides([override])
 
 
 @pytest.mark.parametrize("path,hub", [("Qwen/Qwen2.5-3B-Instruct", True), ("gpt2", True), ("./models/qwen", False),

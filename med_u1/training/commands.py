@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -72,6 +73,9 @@ def build_plan(args: argparse.Namespace, prepare: bool = True) -> LaunchPlan:
 
     extra = [*topology_overrides(args), *args.overrides]
     if args.preset == cpu_smoke.RECIPE_NAME:
+        if args.shared_data is not None and not args.shared_data.is_dir():
+            raise FileNotFoundError(errno.ENOENT, "no such folder (--shared-data names a folder holding dev/*.jsonl)",
+                                    str(args.shared_data))
         shared = args.shared_data or cpu_smoke.default_shared_data_dir()
         return cpu_smoke.cpu_smoke_plan(args.output_dir, shared, [*path_overrides(args), *extra], prepare=prepare)
     return plan_launch(get_recipe(args.preset), extra, args.model, args.train_files, args.val_files)

@@ -56,28 +56,29 @@ def per_task_table(default_rows: list[dict], medu1_rows: list[dict]) -> str:
 
 
 def training_table(metrics_by_step: dict[int, dict]) -> str:
-    """Per step: reward on the training batch, step time, and the validation reward parts per source."""
+    """Per data source, the validation reward parts (acc/format/length) at each step."""
     sources = sorted({key.split("/")[1] for step in metrics_by_step.values() for key in step if key.startswith("val-core/")})
-    header = ["step", "train score", "step s", *(f"{source} acc/format/length" for source in sources)]
-    body = []
-    for step, metrics in sorted(metrics_by_step.items()):
-        parts = [
-            "/".join(f"{metrics.get(f'{group}/{source}/{name}/mean@1', float('nan')):.2f}"
-                     for group, name in (("val-core", "acc"), ("val-aux", "format"), ("val-aux", "length")))
-            for source in sources
-        ]
-        body.append([str(step), f"{metrics.get('critic/score/mean', float('nan')):+.3f}", f"{metrics.get('timing_s/step', float('nan')):.1f}", *parts])
+    steps = sorted(metrics_by_step)
+    header = ["data source", *(f"step {step} acc/format/length" for step in steps)]
+    body = [
+        [source, *("/".join(f"{metrics_by_step[step].get(f'{group}/{source}/{name}/mean@1', float('nan')):.2f}"
+                            for group, name in (("val-core", "acc"), ("val-aux", "format"), ("val-aux", "length")))
+                   for step in steps)]
+        for source in sources
+    ]
     return tabulate(body, headers=header, disable_numparse=True)
 
 
 def run_training(work_dir: Path) -> None:
-    """Run the cpu-smoke recipe in ``work_dir`` and print its step metrics."""
-    from med_u1.training.cpu_smoke import run_cpu_smoke
+    """Run the cpu-smoke recipe in ``work_dir`` and print its step metrics and what they mean."""
+    from med_u1.training.cpu_smoke import run_cpu_smoke, summary
 
     print(f"\nTraining: verl's main_ppo, 2 GRPO steps of a tiny local Qwen2 on CPU with the med_u1 reward manager ({work_dir})\n")
     metrics = run_cpu_smoke(work_dir)
+    print("\nValidation reward parts per data source:\n")
     print(training_table(metrics))
-    print(f"\nmetrics: {work_dir / 'metrics.jsonl'}; checkpoints: {work_dir / 'checkpoints'}")
+    print()
+    print(summary(work_dir))
 
 
 def run_demo(args: argparse.Namespace) -> int:

@@ -9,16 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from med_u1.data import decontam, prompts, stats
 from med_u1.data.budgets import BudgetOptions, sample_budget
-from med_u1.data.io import write_atomic, write_json_atomic
 from med_u1.data.loading import load_examples
 from med_u1.data.mix import sample_mix
 from med_u1.data.record import Example, RecordError
 from med_u1.data.sources import get_source
+from med_u1.errors import UserError
+from med_u1.io import write_atomic, write_json_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +50,8 @@ class BuildOptions:
     hf_split: str | None = None
 
     def __post_init__(self) -> None:
-        for dataset in list(self.inputs) + [dataset for dataset, _ in self.eval_sets.values()]:
-            get_source(dataset)
+        for dataset in [*(self.mix or ()), *self.inputs, *(dataset for dataset, _ in self.eval_sets.values())]:
+            get_source(dataset)  # an unknown name is reported before a missing input
         if self.template not in prompts.TEMPLATES:
             raise ValueError(f"unknown prompt template {self.template!r}; known: {', '.join(prompts.TEMPLATES)}")
         if self.mix is not None and set(self.mix) != set(self.inputs):
@@ -176,6 +174,9 @@ def verl_row(example: Example, num_tokens: int, template: str) -> dict[str, Any]
 
 def write_parquet(rows: Sequence[dict[str, Any]], path: Path) -> None:
     """Write rows as parquet (deterministic: same rows, same bytes)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     pq.write_table(pa.Table.from_pylist(list(rows)), path)
 
 
@@ -185,7 +186,13 @@ def prompt_lengths(rows: Sequence[dict[str, Any]], tokenizer_path: str | None) -
         return [sum(len(m["content"]) for m in row["prompt"]) for row in rows], "characters"
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(tokenizer_path)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(tokenizer_path)
+    except OSError as exc:
+        raise UserError(
+            f"--tokenizer_path {tokenizer_path!r}: cannot load a tokenizer ({exc}). "
+            "Pass a local model folder, or a Hub id on a machine that can reach huggingface.co"
+        ) from exc
     texts = [tokenizer.apply_chat_template(row["prompt"], add_generation_prompt=True, tokenize=False) for row in rows]
     encoded = tokenizer(texts, add_special_tokens=False)["input_ids"]
     return [len(ids) for ids in encoded], "tokens"

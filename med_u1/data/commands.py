@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 from pathlib import Path
 
 from med_u1.data import prompts
@@ -14,8 +13,7 @@ from med_u1.data.mix import PRESETS, parse_mix
 from med_u1.data.record import SPLITS, RecordError
 from med_u1.data.sources import SOURCES
 from med_u1.data.stats import format_table
-
-logger = logging.getLogger(__name__)
+from med_u1.errors import UserError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -134,9 +132,8 @@ def run_build(args: argparse.Namespace) -> int:
     """Handler of ``medu1 data build``: prints the written paths and the summary table."""
     try:
         result = build(options_from_args(args))
-    except (RecordError, ValueError, KeyError, FileNotFoundError) as exc:
-        logger.error("%s", exc.args[0] if isinstance(exc, KeyError) else exc)
-        return 2
+    except (RecordError, ValueError, KeyError) as exc:  # a bad record, flag or dataset name
+        raise UserError(exc.args[0] if isinstance(exc, KeyError) else str(exc)) from exc
     print(format_table(result.stats))
     print(result.parquet_path)
     print(result.stats_path)

@@ -1,18 +1,17 @@
-"""Reading raw records from local files or Hugging Face, and atomic writes."""
+"""Reading raw records from local files or Hugging Face (atomic writes: :mod:`med_u1.io`)."""
 
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-import pyarrow.parquet as pq
-
 from med_u1.data.record import Location, RecordError
+from med_u1.errors import UserError
+from med_u1.io import write_atomic, write_json_atomic  # noqa: F401  the data builders' writers
 
 logger = logging.getLogger(__name__)
 
@@ -27,13 +26,13 @@ def iter_records(source: str, hf_config: str | None = None, hf_split: str | None
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.suffix in RECORD_SUFFIXES and p.is_file())
         if not files:
-            raise FileNotFoundError(f"{source}: no {', '.join(RECORD_SUFFIXES)} files in this folder")
+            raise UserError(f"{source}: no {', '.join(RECORD_SUFFIXES)} files in this folder")
         for file in files:
             yield from iter_file_records(file)
     elif path.is_file():
         yield from iter_file_records(path)
     elif path.suffix in RECORD_SUFFIXES or source.startswith((".", "/")):
-        raise FileNotFoundError(f"{source}: no such file or folder")
+        raise FileNotFoundError(errno.ENOENT, "no such file or folder", source)
     else:
         yield from iter_hf_records(source, hf_config, hf_split)
 
@@ -104,6 +103,8 @@ def _iter_csv(path: Path) -> Iterator[RawRecord]:
 
 
 def _iter_parquet(path: Path) -> Iterator[RawRecord]:
+    import pyarrow.parquet as pq
+
     table = pq.read_table(path)
     for number, record in enumerate(table.to_pylist()):
         yield Location(str(path), f"row {number}"), record
@@ -114,29 +115,14 @@ def iter_hf_records(dataset_id: str, config: str | None, split: str | None) -> I
     import datasets
 
     logger.info("loading %s (config=%s, split=%s) with datasets.load_dataset", dataset_id, config, split)
-    dataset = datasets.load_dataset(dataset_id, config, split=split)
+    try:
+        dataset = datasets.load_dataset(dataset_id, config, split=split)
+    except (ConnectionError, datasets.exceptions.DatasetNotFoundError) as exc:
+        raise UserError(
+            f"{dataset_id!r} is not a local file or folder, and it cannot be reached as a Hugging Face dataset "
+            f"({exc}). Pass a local path instead: download it where there is network access "
+            f"(huggingface-cli download --repo-type dataset {dataset_id} --local-dir DIR) and give --input DIR/FILE"
+        ) from exc
     label = f"hf:{dataset_id}" + (f"/{config}" if config else "") + f"[{split}]"
     for number, record in enumerate(dataset):
         yield Location(label, f"row {number}"), record
-
-
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then move it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def write_json_atomic(path: Path, payload: Any) -> None:
-    """Write ``payload`` as indented, key-sorted JSON, atomically."""
-    text = json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-
-

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from tqdm import tqdm
-
 from med_u1.data.io import iter_records
 from med_u1.data.record import Example, RecordError
 from med_u1.data.sources import get_source
@@ -41,6 +39,8 @@ def load_examples(
     if spec.hf_id is not None and source == spec.hf_id:
         hf_config = hf_config or spec.hf_config
     hf_split = hf_split or spec.hf_splits.get(split, split)
+    from tqdm import tqdm
+
     result = LoadResult()
     seen_uids: set[str] = set()
     records = iter_records(source, hf_config=hf_config, hf_split=hf_split)

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Sequence
 
-import numpy as np
-
 from med_u1.data.prompts import NO_BUDGET
 
 PERCENTILES = (50, 90, 99)
@@ -21,6 +19,8 @@ def budget_summary(budgets: Sequence[int]) -> dict[str, Any]:
         "exact": len(exact),
         "max": len(maximum),
     }
+    import numpy as np
+
     for name, values in (("exact", exact), ("max", maximum)):
         if values:
             summary[f"{name}_min"] = int(min(values))
@@ -33,6 +33,8 @@ def length_summary(lengths: Sequence[int], unit: str) -> dict[str, Any]:
     """Percentiles of prompt lengths (tokens with a tokenizer, else characters)."""
     if not lengths:
         return {"unit": unit}
+    import numpy as np
+
     values = np.asarray(lengths)
     summary: dict[str, Any] = {"unit": unit, "min": int(values.min()), "max": int(values.max())}
     for p in PERCENTILES:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterator
 
 from tabulate import tabulate
 
+from med_u1.errors import UserError
+from med_u1.io import write_jsonl_atomic
 from med_u1.rewards import compute_score
-from med_u1.rewards.config import PRESETS
+from med_u1.rewards.config import PRESETS, config_for
 from med_u1.rewards.registry import task_of
 from med_u1.rewards.replay import replay_arguments
 
@@ -21,27 +21,39 @@ from med_u1.rewards.replay import replay_arguments
 EXTRA_FIELDS = ("lower_limit", "upper_limit", "options", "output_type", "num_tokens", "response_length")
 
 
-def parse_knobs(pairs: list[str]) -> dict[str, str]:
-    """``["open_metric=bleu", ...]`` as a dict; values stay strings (compute_score coerces them)."""
+def parse_knobs(pairs: list[str], preset: str) -> dict[str, str]:
+    """``["open_metric=bleu", ...]`` as a dict, checked against ``preset``'s knobs before any row is read.
+
+    Values stay strings (compute_score coerces them); an unknown name or a bad value is a
+    UserError naming the valid knobs or values.
+    """
     knobs = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise SystemExit(f"--knob expects NAME=VALUE, got {pair!r}")
+        if not sep or not name.strip():
+            raise UserError(f"--knob expects NAME=VALUE, got {pair!r}")
         knobs[name.strip()] = value.strip()
+    try:
+        config_for(preset, knobs)
+    except (TypeError, ValueError) as error:
+        raise UserError(f"--knob: {error}") from None
     return knobs
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict]]:
     """(line number, row) for every non-empty line; a malformed line is an error naming it."""
     with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield number, json.loads(line)
-            except json.JSONDecodeError as error:
-                raise SystemExit(f"{path}:{number}: not valid JSON ({error.msg})") from None
+        number = 0
+        try:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    yield number, json.loads(line)
+                except json.JSONDecodeError as error:
+                    raise UserError(f"{path}:{number}: not valid JSON ({error.msg})") from None
+        except UnicodeDecodeError:
+            raise UserError(f"{path}:{number + 1}: not UTF-8 text (is it a JSON-lines file?)") from None
 
 
 def call_for(row: dict, path: Path, number: int, preset: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -50,33 +62,19 @@ def call_for(row: dict, path: Path, number: int, preset: str) -> tuple[dict[str,
         return replay_arguments(row, preset)
     for field in ("data_source", "ground_truth"):
         if field not in row:
-            raise SystemExit(f"{path}:{number}: missing field {field!r}")
+            raise UserError(f"{path}:{number}: missing field {field!r}")
     response = row.get("response", row.get("solution_str"))
     if response is None:
-        raise SystemExit(f"{path}:{number}: missing field 'response' (or 'solution_str')")
+        raise UserError(f"{path}:{number}: missing field 'response' (or 'solution_str')")
     extra = dict(row.get("extra_info") or {})
     extra.update({name: row[name] for name in EXTRA_FIELDS if name in row})
     call = {"data_source": row["data_source"], "solution_str": response, "ground_truth": row["ground_truth"], "extra_info": extra}
     return call, {"preset": preset}
 
 
-def write_jsonl_atomically(rows: list[dict], path: Path) -> None:
-    """Write to a temporary file beside ``path`` and rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            for row in rows:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def run_score(args: argparse.Namespace) -> int:
     """Score every row of ``args.input`` and print a per-data-source summary."""
-    knobs = parse_knobs(args.knob)
+    knobs = parse_knobs(args.knob, args.preset)
     path = Path(args.input)
     scored = []
     groups: dict[str, list[dict]] = defaultdict(list)
@@ -85,7 +83,7 @@ def run_score(args: argparse.Namespace) -> int:
         try:
             result = compute_score(**call, **preset_knobs, **knobs)
         except KeyError as error:
-            raise SystemExit(f"{path}:{number}: {error.args[0]}") from None
+            raise UserError(f"{path}:{number}: {error.args[0]}") from None
         groups[call["data_source"]].append(result)
         scored.append({**row, "reward": result})
     rows = [
@@ -95,7 +93,7 @@ def run_score(args: argparse.Namespace) -> int:
     ]
     print(tabulate(rows, headers=["data source", "task", "rows", "acc", "format", "mean score"], disable_numparse=True))
     if args.output:
-        write_jsonl_atomically(scored, Path(args.output))
+        write_jsonl_atomic(args.output, scored)
         print(f"wrote {args.output}")
     return 0
 

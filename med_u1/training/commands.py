@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
 from med_u1.training import cpu_smoke, doctor
-from med_u1.training.launcher import LaunchPlan, dry_run_report, plan_launch, run
 from med_u1.training.recipes import RECIPES, get_recipe
+
+if TYPE_CHECKING:
+    from med_u1.training.launcher import LaunchPlan
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--shared-data",
         type=Path,
-        default=cpu_smoke.default_shared_data_dir(),
-        help="folder with dev/*.jsonl for cpu-smoke rows (built-in examples when absent)",
+        help="folder with dev/*.jsonl for cpu-smoke rows (default: ../shared/data beside the repository; "
+        "built-in examples when absent)",
     )
     parser.add_argument("--dry-run", action="store_true", help="print the command and resolved config; run nothing")
     parser.add_argument("--list", action="store_true", help="list the recipes and exit")
@@ -64,11 +68,18 @@ def path_overrides(args: argparse.Namespace) -> list[str]:
     return [f"{key}={value}" for key, value in paths.items() if value is not None]
 
 
-def build_plan(args: argparse.Namespace) -> LaunchPlan:
-    """The launch plan the arguments describe (cpu-smoke builds its model and data first)."""
+def build_plan(args: argparse.Namespace, prepare: bool = True) -> LaunchPlan:
+    """The launch plan the arguments describe (with ``prepare``, cpu-smoke builds its model and data)."""
+    from med_u1.training import cpu_smoke
+    from med_u1.training.launcher import plan_launch
+
     extra = [*topology_overrides(args), *args.overrides]
     if args.preset == cpu_smoke.RECIPE_NAME:
-        return cpu_smoke.cpu_smoke_plan(args.output_dir, args.shared_data, [*path_overrides(args), *extra])
+        if args.shared_data is not None and not args.shared_data.is_dir():
+            raise FileNotFoundError(errno.ENOENT, "no such folder (--shared-data names a folder holding dev/*.jsonl)",
+                                    str(args.shared_data))
+        shared = args.shared_data or cpu_smoke.default_shared_data_dir()
+        return cpu_smoke.cpu_smoke_plan(args.output_dir, shared, [*path_overrides(args), *extra], prepare=prepare)
     return plan_launch(get_recipe(args.preset), extra, args.model, args.train_files, args.val_files)
 
 
@@ -78,14 +89,26 @@ def recipes_table() -> str:
 
 
 def handle_train(args: argparse.Namespace) -> int:
+    """List recipes, dry-run (check and print, write nothing) or check and run a recipe."""
     if args.list:
         print(recipes_table())
         return 0
-    plan = build_plan(args)
+    from med_u1.training import cpu_smoke
+    from med_u1.training.checks import preflight
+    from med_u1.training.launcher import dry_run_report, run
+
+    smoke = args.preset == cpu_smoke.RECIPE_NAME
+    plan = build_plan(args, prepare=False)
+    built = cpu_smoke.built_at_launch(args.output_dir) if smoke else set()
+    notes = preflight(plan.overrides, built, launching=not args.dry_run)
     if args.dry_run:
         print(dry_run_report(plan))
+        print("".join(f"# note: {note}\n" for note in notes), end="")
         return 0
-    cwd = args.output_dir if args.preset == cpu_smoke.RECIPE_NAME else None
-    if cwd is not None:
-        cwd.mkdir(parents=True, exist_ok=True)
-    return run(plan, cwd=cwd)
+    if not smoke:
+        return run(plan)
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    cpu_smoke.quiet_model_building()
+    cpu_smoke.run_quietly(build_plan(args), args.output_dir)
+    print(cpu_smoke.summary(args.output_dir))
+    return 0

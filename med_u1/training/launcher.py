@@ -9,14 +9,19 @@ replaces the recipe's override of the same key). ``resolve_config`` composes ver
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import dataclasses
+import functools
 import importlib.util
+import io
 import logging
 import os
 import shlex
 import subprocess
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -24,7 +29,6 @@ from omegaconf import DictConfig, OmegaConf
 
 from med_u1.training.recipes import REWARD_OVERRIDES, Recipe
 from med_u1.training.schedule import schedule_report
-from med_u1.training.tiny_model import build_tiny_model
 
 logger = logging.getLogger(__name__)
 
@@ -90,48 +94,71 @@ def plan_launch(
 
 
 def verl_config_dir() -> str:
-    """verl's Hydra config folder (``verl/trainer/config``) of the installed verl."""
-    import verl.trainer
-
-    return str(Path(verl.trainer.__file__).parent / "config")
+    """verl's Hydra config folder (``verl/trainer/config``) of the installed verl, found without importing verl."""
+    spec = importlib.util.find_spec("verl")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("verl is not installed: pip install -e '.[cpu]' (or '.[gpu]')", name="verl")
+    return str(Path(spec.submodule_search_locations[0]) / "trainer" / "config")
 
 
 MODEL_PATH_KEYS = ("actor_rollout_ref.model.path", "critic.model.path", "critic.model.tokenizer_path")
 
 
-def offline_validation_copy(config: DictConfig) -> DictConfig:
-    """``config`` with remote model paths swapped for the local tiny model.
+def offline_validation_copy(config: DictConfig, stand_in: str) -> DictConfig:
+    """``config`` with model paths that are not local folders swapped for ``stand_in``.
 
     verl's validation instantiates model configs, which loads tokenizers: a dry run must not
     download a model, and the checks do not depend on which model it is. Without vLLM
     installed, verl cannot look up vLLM's LoRA rank limits, so that one check is left out.
     """
-    copy = config.copy()
-    stand_in = str(build_tiny_model(Path(tempfile.gettempdir()) / "medu1-dry-run-model"))
+    checked = config.copy()
     for key in MODEL_PATH_KEYS:
-        path = OmegaConf.select(copy, key)
+        path = OmegaConf.select(checked, key)
         if path and not Path(path).is_dir():
-            OmegaConf.update(copy, key, stand_in)
+            OmegaConf.update(checked, key, stand_in)
     if importlib.util.find_spec("vllm") is None:
-        OmegaConf.update(copy, "actor_rollout_ref.model.lora_rank", 0)
-    return copy
+        OmegaConf.update(checked, "actor_rollout_ref.model.lora_rank", 0)
+    return checked
 
 
-def resolve_config(overrides: Sequence[str]) -> DictConfig:
-    """verl's ``ppo_trainer`` config with ``overrides``, resolved and validated as ``main_ppo`` does."""
+def compose_config(overrides: Sequence[str]) -> DictConfig:
+    """verl's ``ppo_trainer`` config with ``overrides`` (Hydra's own ``hydra.*`` settings left out), unresolved."""
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
-    from verl.trainer.ppo.utils import need_critic, need_reference_policy
-    from verl.utils.config import omega_conf_to_dataclass, validate_config
 
     config_overrides = [o for o in overrides if not override_key(o).startswith("hydra.")]  # app settings
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=verl_config_dir(), version_base=None):
-        config = compose(config_name="ppo_trainer", overrides=config_overrides)
+        return compose(config_name="ppo_trainer", overrides=config_overrides)
+
+
+def resolve_config(overrides: Sequence[str]) -> DictConfig:
+    """verl's ``ppo_trainer`` config with ``overrides``, resolved and validated as ``main_ppo`` does.
+
+    The validation reads a stand-in model (config and tokenizer of the tiny model) from a
+    temporary folder that is removed afterwards: nothing is left on disk. Results are
+    remembered per override list (checks and the dry-run report resolve the same one).
+    """
+    return copy.deepcopy(_resolved_config(tuple(overrides)))
+
+
+@functools.lru_cache(maxsize=4)
+def _resolved_config(overrides: tuple[str, ...]) -> DictConfig:
+    from med_u1.training.tiny_model import save_model_description
+    from verl.trainer.ppo.utils import need_critic, need_reference_policy
+    from verl.utils.config import omega_conf_to_dataclass, validate_config
+
+    config = compose_config(overrides)
     OmegaConf.resolve(config)
-    checked = offline_validation_copy(config)
-    validate_config(checked, use_reference_policy=need_reference_policy(checked), use_critic=need_critic(checked))
-    omega_conf_to_dataclass(checked.actor_rollout_ref.rollout)
+    with (
+        tempfile.TemporaryDirectory(prefix="medu1-dry-run-") as folder,
+        contextlib.redirect_stdout(io.StringIO()),  # verl prints "All configuration checks passed"
+        warnings.catch_warnings(),  # and warns that GRPO runs without a critic
+    ):
+        warnings.simplefilter("ignore")
+        checked = offline_validation_copy(config, str(save_model_description(folder)))
+        validate_config(checked, use_reference_policy=need_reference_policy(checked), use_critic=need_critic(checked))
+        omega_conf_to_dataclass(checked.actor_rollout_ref.rollout)
     return config
 
 

@@ -27,7 +27,7 @@ GPU_COMMON = (
     "actor_rollout_ref.model.use_remove_padding=True",
     "actor_rollout_ref.model.enable_gradient_checkpointing=True",
     "trainer.critic_warmup=0",
-    "trainer.logger=[console,wandb]",
+    "trainer.logger=[console,tensorboard]",  # wandb: trainer.logger=[console,tensorboard,wandb]
     "trainer.project_name=med-u1",
     "trainer.nnodes=1",
 )

@@ -13,8 +13,6 @@ import logging
 from pathlib import Path
 from typing import Iterable
 
-import pandas as pd
-
 from med_u1.examples import EXAMPLES, Example
 from med_u1.rewards.registry import task_of
 
@@ -101,9 +99,9 @@ def select_smoke_rows(shared_data_dir: Path | None, per_source: int) -> list[dic
     if shared_data_dir is not None and (shared_data_dir / "dev").is_dir():
         rows = shortest_per_source(read_dev_rows(shared_data_dir), per_source)
         if rows:
-            logger.info("smoke data: %d shared dev rows from %s", len(rows), shared_data_dir)
+            logger.debug("smoke data: %d shared dev rows from %s", len(rows), shared_data_dir)
             return rows
-    logger.info("smoke data: built-in examples (no dev records under %s)", shared_data_dir)
+    logger.debug("smoke data: built-in examples (no dev records under %s)", shared_data_dir)
     return [example_row(example) for example in EXAMPLES]
 
 
@@ -112,16 +110,20 @@ def write_parquet(rows: list[dict], path: Path, split: str) -> Path:
     rows = copy.deepcopy(rows)
     for index, row in enumerate(rows):
         row["extra_info"].update(index=index, split=split)
+    import pandas as pd
+
     path.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_parquet(path, index=False)
     return path
 
 
+def smoke_parquet_paths(out_dir: str | Path) -> dict[str, Path]:
+    """Where :func:`build_smoke_parquet` writes: ``train.parquet`` and ``val.parquet``."""
+    return {"train": Path(out_dir) / "train.parquet", "val": Path(out_dir) / "val.parquet"}
+
+
 def build_smoke_parquet(out_dir: str | Path, shared_data_dir: str | Path | None, per_source: int = 1) -> dict:
     """Write ``train.parquet`` and ``val.parquet`` (same rows) and return their paths."""
-    out_dir = Path(out_dir)
     rows = select_smoke_rows(Path(shared_data_dir) if shared_data_dir else None, per_source)
-    return {
-        "train": write_parquet(rows, out_dir / "train.parquet", "train"),
-        "val": write_parquet(rows, out_dir / "val.parquet", "test"),
-    }
+    paths = smoke_parquet_paths(out_dir)
+    return {"train": write_parquet(rows, paths["train"], "train"), "val": write_parquet(rows, paths["val"], "test")}

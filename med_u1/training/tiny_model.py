@@ -12,7 +12,6 @@ import json
 import logging
 from pathlib import Path
 
-import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 
 logger = logging.getLogger(__name__)
@@ -84,13 +83,12 @@ def save_hf_tokenizer(tokenizer: Tokenizer, directory: Path) -> None:
     hf_tokenizer.save_pretrained(directory)
 
 
-def save_tiny_qwen2(spec: TinyModelSpec, tokenizer: Tokenizer, directory: Path) -> None:
-    """Initialise a tiny Qwen2 model with seeded random weights and save it in fp32."""
-    from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
+def tiny_qwen2_config(spec: TinyModelSpec, tokenizer: Tokenizer):
+    """The ``Qwen2Config`` of the tiny model for ``tokenizer``."""
+    from transformers import Qwen2Config
 
-    eos_id = tokenizer.token_to_id("<|im_end|>")
     pad_id = tokenizer.token_to_id("<|endoftext|>")
-    config = Qwen2Config(
+    return Qwen2Config(
         vocab_size=tokenizer.get_vocab_size(),  # no unused ids the random model could sample
         hidden_size=spec.hidden_size,
         intermediate_size=spec.intermediate_size,
@@ -100,14 +98,35 @@ def save_tiny_qwen2(spec: TinyModelSpec, tokenizer: Tokenizer, directory: Path) 
         max_position_embeddings=spec.max_position_embeddings,
         tie_word_embeddings=True,
         bos_token_id=pad_id,
-        eos_token_id=eos_id,
+        eos_token_id=tokenizer.token_to_id("<|im_end|>"),
         pad_token_id=pad_id,
         dtype="float32",
     )
+
+
+def save_tiny_qwen2(spec: TinyModelSpec, tokenizer: Tokenizer, directory: Path) -> None:
+    """Initialise a tiny Qwen2 model with seeded random weights and save it in fp32."""
+    import torch
+    from transformers import GenerationConfig, Qwen2ForCausalLM
+
+    config = tiny_qwen2_config(spec, tokenizer)
     torch.manual_seed(spec.seed)
     model = Qwen2ForCausalLM(config)
     model.save_pretrained(directory, safe_serialization=True)
-    GenerationConfig(bos_token_id=pad_id, eos_token_id=eos_id, pad_token_id=pad_id).save_pretrained(directory)
+    GenerationConfig(
+        bos_token_id=config.bos_token_id, eos_token_id=config.eos_token_id, pad_token_id=config.pad_token_id
+    ).save_pretrained(directory)
+
+
+def save_model_description(directory: str | Path, spec: TinyModelSpec = TinyModelSpec()) -> Path:
+    """The tiny model's config and tokenizer without weights: enough for checks that read a model folder."""
+    directory = Path(directory)
+    tokenizer = train_tokenizer(spec)
+    save_hf_tokenizer(tokenizer, directory)
+    config = tiny_qwen2_config(spec, tokenizer)
+    config.architectures = ["Qwen2ForCausalLM"]  # what saving the model would record
+    config.save_pretrained(directory)
+    return directory
 
 
 def build_tiny_model(directory: str | Path, spec: TinyModelSpec = TinyModelSpec()) -> Path:
@@ -123,5 +142,5 @@ def build_tiny_model(directory: str | Path, spec: TinyModelSpec = TinyModelSpec(
     save_hf_tokenizer(tokenizer, directory)
     save_tiny_qwen2(spec, tokenizer, directory)
     marker.write_text(spec_json)
-    logger.info("built tiny Qwen2 model in %s", directory)
+    logger.debug("built tiny Qwen2 model in %s", directory)
     return directory

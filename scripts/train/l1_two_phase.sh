@@ -25,4 +25,5 @@ else
 fi
 "${RUN[@]}" python -m verl.model_merger merge --backend fsdp \
   --local_dir "$PHASE1_DIR/global_step_$STEP/actor" --target_dir "$MERGED"
-medu1 train --preset l1-max --model "$MERGED" "trainer.default_local_dir=$CKPT_ROOT/l1-max" "$@"
+# A dry run checks that a model folder exists: phase 2's is written by the merge above, so only print it.
+"${RUN[@]}" medu1 train --preset l1-max --model "$MERGED" "trainer.default_local_dir=$CKPT_ROOT/l1-max" "$@"

@@ -20,6 +20,12 @@ def run(args: list[str], capsys) -> tuple[int, str]:
     return code, capsys.readouterr().out
 
 
+def fail(args: list[str], capsys) -> tuple[int, str]:
+    """Run a build that must fail: its exit code and its stderr (one ``medu1: error:`` line)."""
+    code = main(["data", "build", *args])
+    return code, capsys.readouterr().err
+
+
 def build_rows(tmp_path, capsys, *args: str) -> tuple[pd.DataFrame, dict]:
     code, out = run([*args, "--local_dir", str(tmp_path)], capsys)
     assert code == 0, out
@@ -147,10 +153,10 @@ def test_r1_template(tmp_path, capsys):
     assert all(p[0]["content"] == R1_SYSTEM for p in frame["prompt"])
 
 
-def test_conflicting_budget_flags_are_rejected(tmp_path, capsys, caplog):
-    code, _ = run(["--dataset", "medqa", "--input", str(FIXTURES / "medqa_4_options.jsonl"), "--use_log", "--use_both",
+def test_conflicting_budget_flags_are_rejected(tmp_path, capsys):
+    code, err = fail(["--dataset", "medqa", "--input", str(FIXTURES / "medqa_4_options.jsonl"), "--use_log", "--use_both",
                    "--local_dir", str(tmp_path)], capsys)
-    assert code == 2 and "mutually exclusive" in caplog.text and not list(tmp_path.iterdir())
+    assert code == 2 and "mutually exclusive" in err and not list(tmp_path.iterdir())
 
 
 def test_presets():
@@ -178,10 +184,10 @@ def test_mix_samples_without_replacement_stratified_by_difficulty(tmp_path, caps
     assert any("MedXpertQA has no training split" in w for w in stats["warnings"])
 
 
-def test_preset_asking_for_more_than_available_fails(tmp_path, capsys, caplog):
-    code, _ = run(["--mix", "r1zero_dataset1", "--input", f"medqa={FIXTURES / 'medqa_4_options.jsonl'}",
+def test_preset_asking_for_more_than_available_fails(tmp_path, capsys):
+    code, err = fail(["--mix", "r1zero_dataset1", "--input", f"medqa={FIXTURES / 'medqa_4_options.jsonl'}",
                    "--local_dir", str(tmp_path)], capsys)
-    assert code == 2 and "asked for 1090 items but only 4" in caplog.text
+    assert code == 2 and "asked for 1090 items but only 4" in err
 
 
 def test_stratified_sample_is_seeded():
@@ -195,7 +201,7 @@ def test_stratified_sample_is_seeded():
     assert Counter(e.meta["difficulty"] for e in first) == {"step1": 1, "step2&3": 1}
 
 
-def test_decontamination_reports_and_drops_medxpertqa_test_items(tmp_path, capsys, caplog, dev_raw_files):
+def test_decontamination_reports_and_drops_medxpertqa_test_items(tmp_path, capsys, dev_raw_files):
     eval_path = official_medxpertqa(tmp_path)
     args = ["--dataset", "medu1", "--input", str(dev_raw_files["medxpertqa"]), "--eval_set", f"medxpertqa={eval_path}",
             "--eval_set", f"medqa={FIXTURES / 'medqa_4_options.jsonl'}"]
@@ -203,8 +209,8 @@ def test_decontamination_reports_and_drops_medxpertqa_test_items(tmp_path, capsy
     report = stats["decontamination"]
     assert len(frame) == 200 and report["matched"] == 200 and report["exact"] == 200
     assert report["per_eval_set"] == {f"medxpertqa={eval_path}": 200} and report["dropped"] is False
-    code, _ = run([*args, "--decontaminate", "--local_dir", str(tmp_path / "dropped")], capsys)
-    assert code == 2 and "no rows left" in caplog.text  # every item dropped: no empty file is written
+    code, err = fail([*args, "--decontaminate", "--local_dir", str(tmp_path / "dropped")], capsys)
+    assert code == 2 and "no rows left" in err  # every item dropped: no empty file is written
     assert not (tmp_path / "dropped").exists()
 
 
@@ -239,20 +245,20 @@ def test_length_filter_drops_long_prompts_and_reports_them(tmp_path, capsys, tin
     assert len(stats["length_filter"]["dropped_uids"]) == stats["length_filtered"]
 
 
-def test_bad_input_stops_the_build_and_writes_nothing(tmp_path, capsys, caplog):
+def test_bad_input_stops_the_build_and_writes_nothing(tmp_path, capsys):
     bad = tmp_path / "bad.jsonl"
     bad.write_text((FIXTURES / "mediq_official.jsonl").read_text() + '{"id": 9, "question": "q", "context": "c", '
                    '"options": {"A": "x", "B": "y"}, "answer_idx": "E"}\n')
     out_dir = tmp_path / "out"
-    code, _ = run(["--dataset", "mediq", "--input", str(bad), "--local_dir", str(out_dir)], capsys)
-    assert code == 2 and f"{bad}, line 4, field 'answer_idx'" in caplog.text and not out_dir.exists()
+    code, err = fail(["--dataset", "mediq", "--input", str(bad), "--local_dir", str(out_dir)], capsys)
+    assert code == 2 and f"{bad}, line 4, field 'answer_idx'" in err and not out_dir.exists()
     frame, stats = build_rows(out_dir, capsys, "--dataset", "mediq", "--input", str(bad), "--skip_invalid")
     assert len(frame) == 3 and stats["invalid_skipped"] == 1 and stats["invalid"][0]["line"] == "line 4"
 
 
-def test_unknown_dataset_name_lists_known_ones(tmp_path, capsys, caplog):
-    code, _ = run(["--dataset", "medqa_usmle", "--input", "x.jsonl", "--local_dir", str(tmp_path)], capsys)
-    assert code == 2 and "known datasets: medqa, medxpertqa, medcalc" in caplog.text
+def test_unknown_dataset_name_lists_known_ones(tmp_path, capsys):
+    code, err = fail(["--dataset", "medqa_usmle", "--input", "x.jsonl", "--local_dir", str(tmp_path)], capsys)
+    assert code == 2 and "known datasets: medqa, medxpertqa, medcalc" in err
 
 
 def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):

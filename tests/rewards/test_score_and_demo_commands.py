@@ -6,6 +6,7 @@ import pytest
 
 from med_u1.cli import main
 from med_u1.demo import score_examples
+from med_u1.errors import UserError
 from med_u1.examples import EXAMPLES
 
 
@@ -39,8 +40,8 @@ def test_score_command_replays_bench_rows_with_the_reference_preset(tmp_path, be
 def test_score_command_names_the_bad_line(tmp_path, content, message):
     source = tmp_path / "bad.jsonl"
     source.write_text('{"data_source": "MedQA", "response": "x", "ground_truth": "A"}\n' + content)
-    with pytest.raises(SystemExit) as error:
-        main(["score", "--input", str(source)])
+    with pytest.raises(UserError) as error:
+        main(["-v", "score", "--input", str(source)])
     assert f"{source}:2" in str(error.value) and message in str(error.value)
 
 

@@ -6,6 +6,8 @@ Each run starts ``python -m verl.trainer.main_ppo`` with its own local Ray clust
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import shutil
 import statistics
@@ -20,6 +22,7 @@ from transformers import AutoModelForCausalLM
 from med_u1.cli import main as medu1_main
 from med_u1.training import cpu_smoke
 from med_u1.training.hf_rollout import SYNC_ENV_VAR
+from med_u1.training.quiet_run import STEP_HEADER
 
 RUN_TIMEOUT_S = 600
 SOURCES = ("MedCalc-Bench", "MedIQ", "MedXpertQA", "medical-o1-reasoning-SFT")
@@ -36,13 +39,31 @@ SYNC_PROBE_OVERRIDES = (
 
 
 @pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory: pytest.TempPathFactory, shared_data_dir: Path) -> Path:
-    """``medu1 train --preset cpu-smoke`` exactly as a user runs it, dumping its rollouts and validation generations."""
+def smoke_console(tmp_path_factory: pytest.TempPathFactory, shared_data_dir: Path) -> tuple[Path, str]:
+    """``medu1 train --preset cpu-smoke`` as a user runs it, dumping rollouts and validation generations: its folder and console."""
     work_dir = tmp_path_factory.mktemp("cpu-smoke")
     argv = ["train", "--preset", "cpu-smoke", "--output-dir", str(work_dir), "--shared-data", str(shared_data_dir),
             f"trainer.rollout_data_dir={work_dir / 'rollouts'}", f"trainer.validation_data_dir={work_dir / 'validation'}"]
-    assert medu1_main(argv) == 0
-    return work_dir
+    console = io.StringIO()
+    with contextlib.redirect_stdout(console):
+        assert medu1_main(argv) == 0
+    return work_dir, console.getvalue()
+
+
+@pytest.fixture(scope="module")
+def smoke_run(smoke_console: tuple[Path, str]) -> Path:
+    return smoke_console[0]
+
+
+def test_console_is_short_and_the_log_holds_ray_and_verl_output(smoke_console: tuple[Path, str]) -> None:
+    work_dir, console = smoke_console
+    lines = console.splitlines()
+    assert len(lines) <= 15, console  # header, 2 steps, summary: one screen
+    assert lines[0] == STEP_HEADER and [line.split()[0] for line in lines[1:3]] == ["1", "2"]
+    assert f"log of Ray and verl: {work_dir / 'train.log'}" in console and "Why the reward does not rise" in console
+    log = (work_dir / "train.log").read_text()
+    assert log.startswith("$ ") and "verl.trainer.main_ppo" in log.splitlines()[0]
+    assert len(log.splitlines()) > 100 and "Ray" in log  # what used to flood the console
 
 
 def run_sync_probe(work_dir: Path, shared_data_dir: Path, sync: bool) -> dict[int, dict]:
@@ -109,9 +130,9 @@ def test_demo_training_table_summarises_the_run(smoke_run: Path) -> None:
     from med_u1.demo import training_table
 
     table = training_table(cpu_smoke.read_step_metrics(smoke_run)).splitlines()
-    assert all(f"{source} acc/format/length" in table[0] for source in SOURCES)
-    assert [line.split()[0] for line in table[2:]] == ["1", "2"]
-    assert "nan" not in " ".join(table[2:])
+    assert table[0].split("  ")[0] == "data source" and "step 1 acc/format/length" in table[0] and "step 2" in table[0]
+    assert [line.split()[0] for line in table[2:]] == sorted(SOURCES)
+    assert "nan" not in " ".join(table[2:]) and max(map(len, table)) <= 100  # fits a terminal
 
 
 def read_dumps(*folders: Path) -> dict[tuple[str, int], list[dict]]:

@@ -1,0 +1,134 @@
+"""Run verl's trainer with its log in a file and a short console: a progress bar and a line per step.
+
+Ray and verl write about a thousand lines for a two-step CPU run (worker start-up, engine
+notices, warnings about missing GPU libraries and thread counts). They all go to the log
+file; the console shows one progress bar and, as verl's file logger writes each step's
+metrics, one table row for it. When the trainer fails, the end of the log is shown.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable, TextIO
+
+from med_u1.training.launcher import LaunchPlan, override_key
+
+POLL_SECONDS = 0.5
+LOG_TAIL_LINES = 25
+
+
+def total_steps(plan: LaunchPlan) -> int | None:
+    """``trainer.total_training_steps`` of the plan (the last override of that key wins), if set."""
+    values = [o.split("=", 1)[1] for o in plan.overrides if override_key(o) == "trainer.total_training_steps"]
+    return int(values[-1]) if values and values[-1].isdigit() else None
+
+
+def step_row(step: int, metrics: dict) -> str:
+    """One compact line: training reward, mean validation accuracy and format over sources, step time."""
+
+    def mean(group: str, name: str) -> float:
+        values = [v for k, v in metrics.items() if k.startswith(f"{group}/") and k.endswith(f"/{name}/mean@1")]
+        return sum(values) / len(values) if values else float("nan")
+
+    return (
+        f"{step:>4}  {metrics.get('critic/score/mean', float('nan')):>+11.3f}  {mean('val-core', 'acc'):>7.2f}"
+        f"  {mean('val-aux', 'format'):>10.2f}  {metrics.get('timing_s/step', float('nan')):>6.1f}"
+    )
+
+
+STEP_HEADER = "step  train score  val acc  val format  step s"
+
+
+class MetricsTail:
+    """New complete JSON lines of verl's file logger, as ``(step, metrics)``."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.offset = 0
+        self.pending = ""
+
+    def read(self) -> list[tuple[int, dict]]:
+        if not self.path.is_file():
+            return []
+        with self.path.open(encoding="utf-8") as handle:
+            handle.seek(self.offset)
+            chunk = handle.read()
+            self.offset = handle.tell()
+        lines = (self.pending + chunk).split("\n")
+        self.pending = lines.pop()
+        records = [json.loads(line) for line in lines if line.strip()]
+        return [(record["step"], record["data"]) for record in records]
+
+
+def run_logged(
+    plan: LaunchPlan,
+    cwd: Path,
+    log_path: Path,
+    metrics_path: Path,
+    timeout: float | None = None,
+    console: TextIO | None = None,
+    on_step: Callable[[int, dict], None] | None = None,
+) -> int:
+    """Run the plan with stdout and stderr in ``log_path``; show progress from ``metrics_path``.
+
+    The metrics file is removed first (verl's file logger truncates it on start anyway), so
+    only this run's steps are shown. Returns the trainer's exit code; on a timeout the
+    trainer's process group is stopped and :class:`subprocess.TimeoutExpired` raised.
+    """
+    from tqdm import tqdm
+
+    console = console or sys.stdout
+    metrics_path.unlink(missing_ok=True)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    tail = MetricsTail(metrics_path)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    with log_path.open("w", encoding="utf-8") as log:
+        log.write(f"$ {plan.shell_line()}\n")
+        log.flush()
+        process = subprocess.Popen(
+            plan.command, env={**os.environ, **plan.env}, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ray's children go with it on a timeout
+        )
+        bar = tqdm(total=total_steps(plan), desc="training", unit="step", file=console, leave=False, disable=None,
+                   bar_format="{desc}: {n_fmt}/{total_fmt} steps |{bar:20}| {elapsed}{postfix}")
+        bar.set_postfix_str("starting Ray and the workers")
+        header_shown = False
+        try:
+            while True:
+                finished = process.poll() is not None
+                for step, metrics in tail.read():
+                    if not header_shown:
+                        bar.write(STEP_HEADER, file=console)
+                        header_shown = True
+                    bar.write(step_row(step, metrics), file=console)
+                    bar.n = step
+                    bar.set_postfix_str(f"step {step} done")
+                    if on_step:
+                        on_step(step, metrics)
+                if finished:
+                    return process.returncode
+                bar.refresh()  # the elapsed time ticks while verl works
+                if deadline is not None and time.monotonic() > deadline:
+                    os.killpg(process.pid, signal.SIGTERM)
+                    process.wait(timeout=30)
+                    raise subprocess.TimeoutExpired(plan.command, timeout)
+                time.sleep(POLL_SECONDS)
+        except BaseException:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=30)
+            raise
+        finally:
+            bar.close()
+
+
+def log_tail(log_path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    """The last lines of a log file."""
+    with log_path.open(encoding="utf-8", errors="replace") as handle:
+        return "".join(handle.readlines()[-lines:])

@@ -97,6 +97,7 @@ def summarise(rows: Sequence[dict[str, Any]], seed: int = 0) -> dict[str, Any]:
     item_acc = [sum(r["acc"] for r in samples) / len(samples) for samples in by_item.values()]
     low, high = bootstrap_ci(item_acc, seed=seed)
     lengths = [r["response_tokens"] for r in rows if r.get("response_tokens") is not None]
+    finishes = [r["finish_reason"] == "length" for r in rows if r.get("finish_reason") is not None]
     n = min(len(samples) for samples in by_item.values())
     metrics: dict[str, Any] = {
         "items": len(by_item),
@@ -106,7 +107,7 @@ def summarise(rows: Sequence[dict[str, Any]], seed: int = 0) -> dict[str, Any]:
         "accuracy_ci95": [low, high],
         "format_rate": float(np.mean([r["format"] for r in rows])),
         "unparseable_rate": float(np.mean([r["pred"] is None for r in rows])),
-        "truncated_rate": float(np.mean([r.get("finish_reason") == "length" for r in rows])),
+        "truncated_rate": float(np.mean(finishes)) if finishes else None,
         "response_tokens_mean": float(np.mean(lengths)) if lengths else None,
         "response_tokens_p50": percentile(lengths, 50),
         "response_tokens_p90": percentile(lengths, 90),

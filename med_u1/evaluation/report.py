@@ -54,6 +54,11 @@ def model_name(model: str) -> str:
     return Path(str(model).rstrip("/")).name or str(model)
 
 
+def run_name(config: dict[str, Any]) -> str:
+    """A run's row label: its recorded name, else the model's."""
+    return config.get("name") or model_name(config.get("model", "?"))
+
+
 def load_run(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(config, metrics)`` of a run directory; a missing or unreadable file is a UserError."""
     files = []
@@ -70,7 +75,7 @@ def load_run(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def run_rows(config: dict[str, Any], metrics: dict[str, Any], label: str | None = None) -> list[Row]:
     """One Row per budget of a run (``name @N`` for a swept budget)."""
-    name = label or config.get("name") or model_name(config.get("model", "?"))
+    name = label or run_name(config)
     by_budget: dict[Any, Row] = {}
     for record in metrics.get("results", []):
         budget = record.get("budget")
@@ -90,7 +95,7 @@ def published_rows(name: str) -> list[Row]:
 def collect_rows(run_dirs: Sequence[Path], published: Sequence[str] = ()) -> list[Row]:
     """Rows of every run directory (labels made unique with the folder name), then published rows."""
     loaded = [(Path(d), *load_run(Path(d))) for d in run_dirs]
-    names = [model_name(config.get("model", "?")) for _, config, _ in loaded]
+    names = [run_name(config) for _, config, _ in loaded]
     rows: list[Row] = []
     for (path, config, metrics), name in zip(loaded, names):
         label = f"{name} ({path.name})" if names.count(name) > 1 else name
@@ -149,13 +154,22 @@ def details_table(rows: Sequence[Row]) -> str:
                 row.label, label_of(name), record["items"], record["generations"],
                 f"{100 * record['accuracy']:.2f} [{100 * low:.1f}, {100 * high:.1f}]",
                 f"{100 * record['format_rate']:.1f}", f"{100 * record['unparseable_rate']:.1f}",
-                f"{100 * record['truncated_rate']:.1f}",
-                "/".join(_cell(record[f"response_tokens_{s}"]).replace(".00", "") for s in ("mean", "p50", "p90")),
+                _percent(record["truncated_rate"]),
+                _tokens(record),
                 adherence, passes,
             ])
     headers = ["run", "benchmark", "items", "gens", "accuracy % [95% CI]", "format %", "unparseable %", "truncated %",
                "tokens mean/p50/p90", "budget adherence", "pass@k / maj@k %"]
     return tabulate(lines, headers=headers, tablefmt="github", disable_numparse=True) + "\n"
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None else f"{100 * value:.1f}"
+
+
+def _tokens(record: dict[str, Any]) -> str:
+    values = [record[f"response_tokens_{s}"] for s in ("mean", "p50", "p90")]
+    return "" if values[0] is None else "/".join(f"{v:.0f}" for v in values)
 
 
 def _adherence(record: dict[str, Any]) -> str:

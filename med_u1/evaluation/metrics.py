@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
+from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -32,32 +33,38 @@ def bootstrap_ci(values: Sequence[float], resamples: int = BOOTSTRAP_RESAMPLES, 
     return float(low), float(high)
 
 
+@lru_cache(maxsize=4096)
 def pass_at_k(n: int, c: int, k: int) -> float:
     """Unbiased pass@k from n samples of which c are correct (Chen et al. 2021, the Codex paper):
-    1 - C(n-c, k) / C(n, k), computed as a product to stay exact for large n."""
+    1 - C(n-c, k) / C(n, k), in exact integers."""
     if k > n:
         raise ValueError(f"pass@{k} needs at least {k} samples, got {n}")
-    if n - c < k:
-        return 1.0
-    return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
+    return 1.0 - math.comb(n - c, k) / math.comb(n, k)
 
 
 def normalise_answer(pred: Any) -> str | None:
     """An extracted answer as a vote: lower case, spaces collapsed, edge punctuation and brackets off."""
     if pred is None:
         return None
-    text = _SPACES.sub(" ", _EDGE_PUNCTUATION.sub("", str(pred).lower()))
+    text = str(pred)
+    if text.isalnum():
+        return text.lower()
+    text = _SPACES.sub(" ", _EDGE_PUNCTUATION.sub("", text.lower()))
     return text or None
 
 
 def majority_correct(preds: Sequence[Any], correct: Sequence[float]) -> float:
     """1.0 when the most common extracted answer (first seen wins a tie) was judged correct."""
-    votes = [(normalise_answer(p), c) for p, c in zip(preds, correct)]
-    counted = Counter(vote for vote, _ in votes if vote is not None)
+    return majority_of_votes([normalise_answer(p) for p in preds], correct)
+
+
+def majority_of_votes(votes: Sequence[str | None], correct: Sequence[float]) -> float:
+    """:func:`majority_correct` for answers already normalised."""
+    counted = Counter(vote for vote in votes if vote is not None)
     if not counted:
         return 0.0
     winner = counted.most_common(1)[0][0]
-    return float(max(c for vote, c in votes if vote == winner))
+    return float(max(c for vote, c in zip(votes, correct) if vote == winner))
 
 
 def k_values(n: int) -> list[int]:
@@ -114,15 +121,12 @@ def summarise(rows: Sequence[dict[str, Any]], seed: int = 0) -> dict[str, Any]:
         **budget_adherence(rows),
     }
     if n > 1:
-        ordered = {item: sorted(samples, key=lambda r: r["sample"])[:n] for item, samples in by_item.items()}
+        ordered = [sorted(samples, key=lambda r: r["sample"])[:n] for samples in by_item.values()]
+        correct = [[r["acc"] for r in samples] for samples in ordered]
+        votes = [[normalise_answer(r["pred"]) for r in samples] for samples in ordered]
         for k in k_values(n):
-            metrics[f"pass@{k}"] = float(np.mean([
-                pass_at_k(n, sum(r["acc"] >= 1.0 for r in samples), k) for samples in ordered.values()
-            ]))
-            metrics[f"maj@{k}"] = float(np.mean([
-                majority_correct([r["pred"] for r in samples[:k]], [r["acc"] for r in samples[:k]])
-                for samples in ordered.values()
-            ]))
+            metrics[f"pass@{k}"] = float(np.mean([pass_at_k(n, sum(a >= 1.0 for a in accs), k) for accs in correct]))
+            metrics[f"maj@{k}"] = float(np.mean([majority_of_votes(v[:k], a[:k]) for v, a in zip(votes, correct)]))
     return metrics
 
 

@@ -38,6 +38,9 @@ BENCHMARKS = (
 )
 BY_NAME = {benchmark.name: benchmark for benchmark in BENCHMARKS}
 BY_DATA_SOURCE = {benchmark.data_source: benchmark for benchmark in BENCHMARKS}
+#: Other file names of a benchmark: Med-U1 calls its medical-o1 sets ``huatuo`` (scripts/data/build_medu1.sh).
+FILE_ALIASES = {"medical_o1": ("huatuo",)}
+ALIAS_OF = {alias: name for name, aliases in FILE_ALIASES.items() for alias in aliases}
 R1ZERO_TABLE = tuple(b.name for b in BENCHMARKS[:6])
 MEDU1_TEST_SETS = ("medcalc", "mediq", "medxpertqa", "ehrnoteqa", "medical_o1")
 
@@ -58,18 +61,19 @@ def name_of_file(path: Path, split: str) -> str:
     stem = path.name[: -len(".parquet")] if path.name.endswith(".parquet") else path.stem
     for suffix in (split, *SPLITS):
         if stem.endswith(f"_{suffix}"):
-            return stem[: -len(suffix) - 1]
-    return stem
+            stem = stem[: -len(suffix) - 1]
+            break
+    return ALIAS_OF.get(stem, stem)
 
 
 def parse_names(text: str | None) -> list[str]:
-    """``"medqa,medmcqa"`` (or the groups ``r1zero``, ``medu1``) as a list of names."""
+    """``"medqa,medmcqa"`` (or the groups ``r1zero``, ``medu1``) as a list of names (aliases resolved)."""
     if not text:
         return []
     names: list[str] = []
     for part in (p.strip() for p in text.split(",")):
         group = {"r1zero": R1ZERO_TABLE, "medu1": MEDU1_TEST_SETS}.get(part)
-        for name in group or ([part] if part else []):
+        for name in group or ([ALIAS_OF.get(part, part)] if part else []):
             if name not in names:
                 names.append(name)
     return names
@@ -97,7 +101,8 @@ def resolve(names: list[str], data: list[str], split: str) -> tuple[dict[str, Pa
     paths: dict[str, Path] = {}
     missing: dict[str, str] = {}
     for name in names:
-        candidates = ([files[name]] if name in files else []) + [f / f"{name}_{split}.parquet" for f in folders]
+        stems = (name, *FILE_ALIASES.get(name, ()))
+        candidates = ([files[name]] if name in files else []) + [f / f"{stem}_{split}.parquet" for f in folders for stem in stems]
         existing = [c for c in candidates if c.is_file()]
         if existing:
             paths[name] = existing[0]

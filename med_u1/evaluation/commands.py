@@ -32,7 +32,7 @@ def parse_budgets(text: str | None) -> list[int | None]:
 
 def handle_eval(args: argparse.Namespace) -> int:
     from med_u1.evaluation.benchmarks import parse_names
-    from med_u1.evaluation.evaluate import EvalOptions, evaluate, failure_message
+    from med_u1.evaluation.evaluate import EvalOptions, dry_run, evaluate, failure_message
     from med_u1.evaluation.sampling import resolve_sampling
     from med_u1.rewards.commands import parse_knobs
 
@@ -47,11 +47,15 @@ def handle_eval(args: argparse.Namespace) -> int:
         batch_size=args.batch_size, tensor_parallel_size=args.tensor_parallel_size, overwrite=args.overwrite,
         reward_preset=args.reward_preset, knobs=parse_knobs(args.knob),
     )
-    report, failed = evaluate(options)
-    print(report)
-    print(f"run directory: {options.out}")
+    if args.dry_run:
+        plan, failed = dry_run(options)
+        print(plan)
+    else:
+        report, failed = evaluate(options)
+        print(report)
+        print(f"run directory: {options.out}")
     if failed:
-        raise UserError(failure_message(failed, options.out))
+        raise UserError(failure_message(failed, None if args.dry_run else options.out))
     return 0
 
 
@@ -102,6 +106,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--reward_preset", default="default", choices=("default", "medu1"), help="verifier preset for scoring")
     parser.add_argument("--knob", action="append", default=[], metavar="NAME=VALUE", help="reward knob, repeatable")
     parser.add_argument("--overwrite", action="store_true", help="discard an existing run in --out")
+    parser.add_argument("--dry-run", action="store_true", help="check the inputs and print the plan; load no model")
     parser.set_defaults(handler=handle_eval)
 
     report = subparsers.add_parser("report", help="tabulate evaluation runs (and published results)")

@@ -15,7 +15,7 @@ from med_u1.errors import UserError
 from med_u1.evaluation import benchmarks as bench
 from med_u1.evaluation.backends import Request, make_backend
 from med_u1.evaluation.items import Item, file_sha256, load_items
-from med_u1.evaluation.rundir import METRICS, REPORT, SCORES, PLOTS, RunDir, key_of
+from med_u1.evaluation.rundir import METRICS, PLOTS, REPORT, SCORES, RunDir, config_differences, key_of
 from med_u1.evaluation.sampling import Sampling
 from med_u1.evaluation.scoring import ANSWER_FROM
 
@@ -182,7 +182,35 @@ def evaluate(options: EvalOptions) -> tuple[str, dict[str, str]]:
     return report, failed
 
 
-def failure_message(failed: dict[str, str], out: Path) -> str:
-    """One line naming each benchmark that could not be evaluated, and why."""
+def dry_run(options: EvalOptions) -> tuple[str, dict[str, str]]:
+    """What ``evaluate`` would do, without loading the model: ``(plan text, failures)``.
+    A run directory that would be refused raises UserError, as the real run does."""
+    items, inputs, failed = load_benchmarks(options)
+    run = RunDir(options.out)
+    old = run.read_config()
+    if old is not None and not options.overwrite:
+        changes = config_differences(old, run_config(options, inputs))
+        if changes:
+            raise UserError(f"{options.out} holds a run with other settings ({'; '.join(changes)}); use --overwrite")
+    done = set() if options.overwrite else {key_of(row) for row in run.read_generations()}
+    lines = [
+        f"model: {options.model} (backend {options.backend})",
+        f"sampling: {dataclasses.asdict(options.sampling)}",
+        f"budgets: {', '.join('own' if b is None else str(b) for b in options.budgets)}",
+        f"scoring: reward preset {options.reward_preset}, knobs {options.knobs or {}}, answer_from={ANSWER_FROM}",
+        f"run directory: {options.out} ({'resumed' if done else 'new'})",
+    ]
+    for name, benchmark_items in items.items():
+        keys = [r.key for b in options.budgets for r in requests_for(name, benchmark_items, b, options.sampling.n)]
+        lines.append(f"  {name}: {inputs[name]['path']} ({len(benchmark_items)} items, {len(keys)} generations, "
+                     f"{sum(k in done for k in keys)} done)")
+    lines.extend(f"  {name}: NOT RUN: {why}" for name, why in failed.items())
+    return "\n".join(lines), failed
+
+
+def failure_message(failed: dict[str, str], out: Path | None) -> str:
+    """One line naming each benchmark that could not be (or, with ``out`` None, would not be) evaluated."""
     reasons = "; ".join(f"{name}: {why}" for name, why in sorted(failed.items()))
+    if out is None:
+        return f"{len(failed)} benchmark(s) would not be evaluated: {reasons}"
     return f"{len(failed)} benchmark(s) not evaluated: {reasons} (the others are in {out})"

@@ -35,23 +35,24 @@ def accuracy_per_benchmark(rows: Sequence[Row], path: Path) -> Path:
     plt = _pyplot()
     columns = table_columns(rows)
     width = 0.8 / max(len(rows), 1)
-    figure, axes = plt.subplots(figsize=(max(6.0, 1.1 * len(columns) * max(1, len(rows)) ** 0.5 + 2), 4))
+    figure, axes = plt.subplots(figsize=(min(14.0, max(6.0, 1.3 * len(columns) + 2)), 4.5))
     for index, row in enumerate(rows):
-        xs, ys, errors = [], [], [[], []]
+        xs, ys, errors, has_interval = [], [], [[], []], False
         for position, column in enumerate(columns):
             if column not in row.accuracy:
                 continue
             xs.append(position - 0.4 + width * (index + 0.5))
             ys.append(row.accuracy[column])
             low, high = (row.details.get(column) or {}).get("accuracy_ci95", (None, None))
+            has_interval = has_interval or low is not None
             errors[0].append(ys[-1] - 100 * low if low is not None else 0)
             errors[1].append(100 * high - ys[-1] if high is not None else 0)
-        axes.bar(xs, ys, width, yerr=errors, capsize=2, label=row.label)
+        axes.bar(xs, ys, width, yerr=errors if has_interval else None, capsize=2, label=row.label)
     axes.set_xticks(range(len(columns)), [label_of(c) for c in columns], rotation=30, ha="right")
     axes.set_ylabel("accuracy (%)")
     axes.set_ylim(0, 100)
     axes.legend(fontsize="small")
-    axes.set_title("Accuracy per benchmark (95% bootstrap intervals)")
+    axes.set_title("Accuracy per benchmark (error bars: 95% bootstrap intervals)")
     return _save(figure, path)
 
 

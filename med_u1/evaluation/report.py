@@ -46,7 +46,7 @@ class Row:
 
     def mean(self, columns: Sequence[str]) -> float | None:
         values = [self.accuracy[c] for c in columns if c in self.accuracy]
-        return sum(values) / len(values) if values and len(values) == len(columns) else None
+        return sum(values) / len(values) if values else None
 
 
 def model_name(model: str) -> str:
@@ -136,7 +136,7 @@ def render(rows: Sequence[Row], fmt: str = "md") -> str:
     text = tabulate(body, headers=header, tablefmt="github", disable_numparse=True) + "\n"
     sources = sorted({r.source for r in rows if r.source})
     notes = "".join(f"\nPublished rows: {source}.\n" for source in sources)
-    return text + "\nAccuracy (%); the mean is over the columns, for rows that have them all.\n" + notes
+    return text + "\nAccuracy (%); each row's mean is over the benchmarks it has.\n" + notes
 
 
 def details_table(rows: Sequence[Row]) -> str:
@@ -175,7 +175,7 @@ def _tokens(record: dict[str, Any]) -> str:
 def _adherence(record: dict[str, Any]) -> str:
     parts = []
     if record.get("exact_budget_relative_error") is not None:
-        parts.append(f"exact: mean |n-N|/N {record['exact_budget_relative_error']:.2f}")
+        parts.append(f"exact: mean rel. error {record['exact_budget_relative_error']:.2f}")
     if record.get("max_budget_violation_rate") is not None:
         parts.append(f"max: {100 * record['max_budget_violation_rate']:.1f}% over")
     return "; ".join(parts)

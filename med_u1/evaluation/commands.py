@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from med_u1.errors import UserError
@@ -51,7 +52,12 @@ def handle_eval(args: argparse.Namespace) -> int:
         plan, failed = dry_run(options)
         print(plan)
     else:
-        report, failed = evaluate(options)
+        try:
+            report, failed = evaluate(options)
+        except KeyboardInterrupt:
+            print(f"medu1: interrupted; the finished generations are in {options.out}: run the same command "
+                  "again to resume", file=sys.stderr)
+            return 130
         print(report)
         print(f"run directory: {options.out}")
     if failed:

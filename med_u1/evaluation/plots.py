@@ -66,14 +66,17 @@ def accuracy_vs_budget(results: Sequence[dict[str, Any]], path: Path) -> Path | 
     by_benchmark: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for record in swept:
         by_benchmark[record["benchmark"]].append(record)
-    for name in column_order(list(by_benchmark)):
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for index, name in enumerate(column_order(list(by_benchmark))):
         for kind, keep in (("exact", lambda b: b > 0), ("maximum", lambda b: b < 0)):
             points = sorted((abs(r["budget"]), 100 * r["accuracy"]) for r in by_benchmark[name] if keep(r["budget"]))
             if points:
-                axes.plot(*zip(*points), marker="o", linestyle="-" if kind == "exact" else "--", label=f"{label_of(name)} ({kind})")
+                axes.plot(*zip(*points), marker="o", color=colours[index % len(colours)],
+                          linestyle="-" if kind == "exact" else "--", label=f"{label_of(name)} ({kind})")
     axes.set_xscale("log", base=2)
-    axes.set_xlabel("thinking budget N (tokens)")
+    axes.set_xlabel("thinking budget N (tokens; dashed: maximum budgets)")
     axes.set_ylabel("accuracy (%)")
+    axes.set_ylim(0, 100)
     axes.legend(fontsize="small")
     axes.set_title("Accuracy against thinking budget")
     return _save(figure, path)

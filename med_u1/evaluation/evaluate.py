@@ -93,8 +93,10 @@ def load_benchmarks(options: EvalOptions) -> tuple[dict[str, list[Item]], dict[s
     for name, path in paths.items():
         try:
             items[name] = load_items(path, options.limit)
+            check_data_sources(path, items[name])
         except UserError as error:
             failed[name] = str(error)
+            items.pop(name, None)
             continue
         inputs[name] = {"path": str(path), "sha256": file_sha256(path), "rows": len(items[name])}
     for name, why in failed.items():
@@ -102,13 +104,30 @@ def load_benchmarks(options: EvalOptions) -> tuple[dict[str, list[Item]], dict[s
     return items, inputs, failed
 
 
-def requests_for(name: str, items: Sequence[Item], budget: int | None, samples: int) -> list[Request]:
-    return [
-        Request((name, item.item_id, sample, budget), budgeted.messages)
-        for item in items
-        for budgeted in [item.with_budget(budget)]
-        for sample in range(samples)
-    ]
+def check_data_sources(path: Path, items: Sequence[Item]) -> None:
+    """Every row's ``data_source`` must have a verifier, or nothing of the file can be scored."""
+    from med_u1.rewards.registry import task_of
+
+    for source in sorted({item.data_source for item in items}):
+        try:
+            task_of(source)
+        except KeyError as error:
+            raise UserError(f"{path}: {error.args[0]}") from None
+
+
+def check_scoring(preset: str, knobs: dict[str, Any]) -> None:
+    """Fail before generating when the reward preset or a knob is wrong (scoring would fail after)."""
+    from med_u1.rewards.config import RewardConfig
+
+    try:
+        RewardConfig.from_kwargs({"preset": preset, "answer_from": ANSWER_FROM, **knobs})
+    except (TypeError, ValueError) as error:
+        raise UserError(f"reward settings: {error}") from None
+
+
+def requests_for(name: str, budgeted: Sequence[Item], budget: int | None, samples: int) -> list[Request]:
+    """Every generation of a benchmark at one budget (``budgeted``: its items asking for that budget)."""
+    return [Request((name, item.item_id, sample, budget), item.messages) for item in budgeted for sample in range(samples)]
 
 
 def generation_row(request: Request, item: Item, output: Any) -> dict[str, Any]:
@@ -138,7 +157,7 @@ def generate_all(options: EvalOptions, run: RunDir, items: dict[str, list[Item]]
         for name, benchmark_items in items.items():
             for budget in options.budgets:
                 budgeted = {item.item_id: item.with_budget(budget) for item in benchmark_items}
-                requests = requests_for(name, benchmark_items, budget, options.sampling.n)
+                requests = requests_for(name, list(budgeted.values()), budget, options.sampling.n)
                 finished = sum(r.key in done for r in requests)
                 if finished == len(requests):
                     continue
@@ -173,6 +192,7 @@ def finish_run(run: RunDir, config: dict[str, Any], generations: list[dict[str, 
 def evaluate(options: EvalOptions) -> tuple[str, dict[str, str]]:
     """Run the evaluation: ``(report.md text, {benchmark: why it failed})``. A failed benchmark
     does not stop the others; the caller reports it."""
+    check_scoring(options.reward_preset, options.knobs)
     items, inputs, failed = load_benchmarks(options)
     run = RunDir(options.out)
     run.prepare(run_config(options, inputs), options.overwrite)
@@ -185,6 +205,7 @@ def evaluate(options: EvalOptions) -> tuple[str, dict[str, str]]:
 def dry_run(options: EvalOptions) -> tuple[str, dict[str, str]]:
     """What ``evaluate`` would do, without loading the model: ``(plan text, failures)``.
     A run directory that would be refused raises UserError, as the real run does."""
+    check_scoring(options.reward_preset, options.knobs)
     items, inputs, failed = load_benchmarks(options)
     run = RunDir(options.out)
     old = run.read_config()
@@ -201,7 +222,10 @@ def dry_run(options: EvalOptions) -> tuple[str, dict[str, str]]:
         f"run directory: {options.out} ({'resumed' if done else 'new'})",
     ]
     for name, benchmark_items in items.items():
-        keys = [r.key for b in options.budgets for r in requests_for(name, benchmark_items, b, options.sampling.n)]
+        keys = [
+            r.key for b in options.budgets
+            for r in requests_for(name, [i.with_budget(b) for i in benchmark_items], b, options.sampling.n)
+        ]
         lines.append(f"  {name}: {inputs[name]['path']} ({len(benchmark_items)} items, {len(keys)} generations, "
                      f"{sum(k in done for k in keys)} done)")
     lines.extend(f"  {name}: NOT RUN: {why}" for name, why in failed.items())

@@ -141,8 +141,9 @@ def read_generations_file(path: Path, data: Sequence[str] = (), data_source: str
 def rescore(path: Path, out: Path, preset: str, knobs: dict[str, Any], data: Sequence[str] = (),
             data_source: str | None = None) -> str:
     """Score ``path`` into the run directory ``out``; returns report.md's text."""
-    from med_u1.evaluation.evaluate import finish_run, package_versions
+    from med_u1.evaluation.evaluate import check_scoring, finish_run, package_versions
 
+    check_scoring(preset, knobs)
     run = RunDir(out)
     kind, rows = read_generations_file(path, data, data_source)
     own_run = path.resolve() == run.file(GENERATIONS).resolve()

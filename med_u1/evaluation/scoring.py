@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Iterable, Mapping
 
+from med_u1.errors import UserError
 from med_u1.rewards import compute_score
 from med_u1.rewards.row import scoring_extra_info
 
@@ -20,10 +21,13 @@ def score_row(row: Mapping[str, Any], preset: str = "default", knobs: Mapping[st
     """The score row of one generation row: its key, budget, length and the verifier's dict."""
     reward_model = row.get("reward_model") or {}
     extra_info = scoring_extra_info(reward_model, row.get("extra_info"), row.get("response_tokens"))
-    result = compute_score(
-        row["data_source"], row["response"], reward_model.get("ground_truth"), extra_info,
-        preset=preset, **{"answer_from": ANSWER_FROM, **(knobs or {})},
-    )
+    try:
+        result = compute_score(
+            row["data_source"], row["response"], reward_model.get("ground_truth"), extra_info,
+            preset=preset, **{"answer_from": ANSWER_FROM, **(knobs or {})},
+        )
+    except KeyError as error:  # an unknown data source names the registered ones
+        raise UserError(f"benchmark {row['benchmark']}, item {row['item_id']}: {error.args[0]}") from None
     return {
         "benchmark": row["benchmark"],
         "item_id": row["item_id"],

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from med_u1.cli import main as medu1_main
@@ -113,16 +115,28 @@ def test_bad_benchmarks_are_named_and_the_others_still_run(tiny_model: Path, ben
     data.mkdir()
     (data / "mediq_test.parquet").write_bytes((bench_dir / "mediq_test.parquet").read_bytes())
     (data / "broken_test.parquet").write_text("not a parquet file")
+    table = pq.read_table(bench_dir / "mediq_test.parquet")
+    sources = pa.array(["MyBench"] * table.num_rows)
+    pq.write_table(table.set_column(table.column_names.index("data_source"), "data_source", sources),
+                   data / "mine_test.parquet")
     out = tmp_path / "run"
-    argv = eval_argv(tiny_model, data, out, "--benchmarks", "mediq,broken,medqa", "--limit", "1", "--max_tokens", "2")
+    argv = eval_argv(tiny_model, data, out, "--benchmarks", "mediq,broken,medqa,mine", "--limit", "1", "--max_tokens", "2")
     assert medu1_main(argv) == 2
     error = capsys.readouterr().err.strip().splitlines()[-1]
-    assert error.startswith("medu1: error: 2 benchmark(s) not evaluated")
+    assert error.startswith("medu1: error: 3 benchmark(s) not evaluated")
     assert "broken: " in error and "broken_test.parquet: not a readable parquet file" in error
     assert "medqa: file not found" in error and "medqa_test.parquet" in error
+    assert "mine: " in error and "unknown data_source 'MyBench'" in error
     assert [row["benchmark"] for row in read_jsonl(out / "generations.jsonl")] == ["mediq"]
     metrics = json.loads((out / "metrics.json").read_text())
-    assert set(metrics["failed"]) == {"broken", "medqa"} and metrics["results"][0]["benchmark"] == "mediq"
+    assert set(metrics["failed"]) == {"broken", "medqa", "mine"} and metrics["results"][0]["benchmark"] == "mediq"
+
+
+def test_an_unknown_reward_knob_stops_before_generating(tiny_model: Path, bench_dir: Path, tmp_path: Path, capsys) -> None:
+    argv = eval_argv(tiny_model, bench_dir, tmp_path / "run", "--benchmarks", "mediq", "--knob", "open_metrik=bleu")
+    assert medu1_main(argv) == 2
+    assert "unknown reward knob(s) ['open_metrik']" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
 
 
 def test_vllm_backend_without_vllm_is_a_clear_error(tiny_model: Path, bench_dir: Path, tmp_path: Path, capsys) -> None:

@@ -147,10 +147,10 @@ def rescore(path: Path, out: Path, preset: str, knobs: dict[str, Any], data: Seq
     run = RunDir(out)
     kind, rows = read_generations_file(path, data, data_source)
     own_run = path.resolve() == run.file(GENERATIONS).resolve()
-    config = run.read_config() if own_run else None
+    if not own_run and run.read_config() is not None:
+        raise UserError(f"{out} holds another run (config.json); re-score into a new --out folder")
+    config = RunDir(path.parent).read_config() if kind == "generations" else None  # the run that generated them
     if config is None:
-        if run.read_config() is not None:
-            raise UserError(f"{out} holds another run (config.json); re-score into a new --out folder")
         config = {"model": str(path), "name": path.parent.name if kind == "medu1" else f"{path.parent.name}/{path.stem}",
                   "backend": f"rescored {kind} file", "inputs": {"generations": {"path": str(path), "sha256": file_sha256(path)}}}
     config = {**config, "reward_preset": preset, "reward_knobs": knobs, "answer_from": ANSWER_FROM, "versions": package_versions()}

@@ -83,7 +83,8 @@ def test_our_generations_rescore_with_another_preset(medu1_run: Path, tmp_path: 
         (s["item_id"], s["benchmark"]) for s in read_jsonl(medu1_run / "scores.jsonl")
     ]
     assert min(s["score"] for s in scores) < -1  # the medu1 preset's range is [-3, 3]
-    assert json.loads((out / "config.json").read_text())["reward_preset"] == "medu1"
+    config = json.loads((out / "config.json").read_text())
+    assert config["reward_preset"] == "medu1" and config["name"] == "Med-U1-7B"  # the generating run's settings
 
 
 def test_a_verl_validation_dump_rescores(bench_dir: Path, tiny_model: Path, tmp_path: Path, capsys) -> None:

@@ -95,10 +95,13 @@ def length_vs_budget(score_rows: Sequence[dict[str, Any]], path: Path) -> Path |
     budgets = sorted(by_budget, key=abs)[:12]  # a sampled budget per row (training-style data) gives many
     figure, axes = plt.subplots(figsize=(6, 4))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    import numpy as np
+
+    bins = np.histogram_bin_edges([n for b in budgets for n in by_budget[b]] + [abs(b) for b in budgets], bins=30)
     for index, budget in enumerate(budgets):
         colour = colours[index % len(colours)]
         label = f"N={budget}" if budget > 0 else f"max {-budget}"
-        axes.hist(by_budget[budget], bins=30, alpha=0.45, color=colour, label=label)
+        axes.hist(by_budget[budget], bins=bins, alpha=0.45, color=colour, label=label)
         axes.axvline(abs(budget), color=colour, linestyle="--")
     axes.set_xlabel("response tokens (dashed: requested budget)")
     axes.set_ylabel("generations")

@@ -150,10 +150,21 @@ def test_vllm_backend_without_vllm_is_a_clear_error(tiny_model: Path, bench_dir:
     assert "the vllm backend needs vLLM" in capsys.readouterr().err
 
 
-def start_eval(argv: list[str]) -> subprocess.Popen:
+def start_eval(argv: list[str], stderr: int = subprocess.DEVNULL) -> subprocess.Popen:
+    """``medu1 eval`` in its own process, as a user starts it."""
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     return subprocess.Popen([sys.executable, "-m", "med_u1.cli", *argv], env=env, cwd=REPO_ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=stderr, text=True)
+
+
+def wait_for_lines(process: subprocess.Popen, path: Path, lines: int) -> None:
+    """Until ``path`` has ``lines`` complete lines; the process must still be running then."""
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and process.poll() is None:
+        if path.is_file() and path.read_bytes().count(b"\n") >= lines:
+            break
+        time.sleep(0.05)
+    assert process.poll() is None, "the run finished before it could be interrupted"
 
 
 def test_a_killed_run_resumes_to_the_same_files(tiny_model: Path, bench_dir: Path, tmp_path: Path) -> None:
@@ -164,12 +175,7 @@ def test_a_killed_run_resumes_to_the_same_files(tiny_model: Path, bench_dir: Pat
 
     process = start_eval(eval_argv(tiny_model, bench_dir, resumed, *common))
     generations = resumed / "generations.jsonl"
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and process.poll() is None:
-        if generations.is_file() and generations.read_bytes().count(b"\n") >= 3:
-            break
-        time.sleep(0.05)
-    assert process.poll() is None, "the run finished before it could be killed"
+    wait_for_lines(process, generations, 3)
     process.send_signal(signal.SIGKILL)
     process.wait()
     written = generations.read_bytes().count(b"\n")
@@ -184,3 +190,17 @@ def test_a_killed_run_resumes_to_the_same_files(tiny_model: Path, bench_dir: Pat
     assert config[0] == config[1]
     assert medu1_main(eval_argv(tiny_model, bench_dir, resumed, *common)) == 0  # finished: nothing generated again
     assert (resumed / "generations.jsonl").read_bytes() == (whole / "generations.jsonl").read_bytes()
+
+
+def test_ctrl_c_ends_with_130_and_says_how_to_resume(tiny_model: Path, bench_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    argv = eval_argv(tiny_model, bench_dir, out, "--benchmarks", "mediq", "--limit", "6", "--max_tokens", "24",
+                     "--batch_size", "1")
+    process = start_eval(argv, stderr=subprocess.PIPE)
+    generations = out / "generations.jsonl"
+    wait_for_lines(process, generations, 1)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert "run the same command again to resume" in stderr.strip().splitlines()[-1]
+    assert 1 <= len(read_jsonl(generations)) < 6

@@ -88,6 +88,9 @@ def resolve(names: list[str], data: list[str], split: str) -> tuple[dict[str, Pa
     """
     if not data:
         raise UserError("give --data: a folder of `medu1 data build` outputs or parquet files")
+    absent = [d for d in data if not Path(d).exists()]
+    if absent:
+        raise UserError(f"--data {', '.join(absent)}: no such file or folder")
     folders = [Path(d) for d in data if Path(d).is_dir()]
     files = {name_of_file(Path(d), split): Path(d) for d in data if not Path(d).is_dir()}
     if not names:

@@ -76,10 +76,11 @@ class RunDir:
 
     def prepare(self, config: dict[str, Any], overwrite: bool) -> None:
         """Check ``config`` against an existing run (refuse a different model or sampling unless
-        ``overwrite``, which clears the run) and write it, keeping earlier inputs on record."""
+        ``overwrite``, which clears the run, or the run has no generation yet) and write it,
+        keeping earlier inputs on record."""
         old = self.read_config()
-        if old is not None and overwrite:
-            self.clear()
+        if old is not None and (overwrite or not self.read_generations()):
+            self.clear()  # nothing generated under the old settings (e.g. the model failed to load)
         elif old is not None:
             changes = config_differences(old, config)
             if changes:

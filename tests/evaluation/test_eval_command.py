@@ -204,3 +204,18 @@ def test_ctrl_c_ends_with_130_and_says_how_to_resume(tiny_model: Path, bench_dir
     assert process.returncode == 130
     assert "run the same command again to resume" in stderr.strip().splitlines()[-1]
     assert 1 <= len(read_jsonl(generations)) < 6
+
+
+def test_a_model_that_fails_to_load_does_not_lock_the_run_directory(tiny_model: Path, bench_dir: Path, tmp_path: Path,
+                                                                     capsys) -> None:
+    out = tmp_path / "run"
+    wrong = eval_argv(tmp_path / "no-such-model", bench_dir, out, "--benchmarks", "mediq", "--limit", "1")
+    assert medu1_main(wrong) == 2
+    assert "cannot load model" in capsys.readouterr().err
+    assert medu1_main(eval_argv(tiny_model, bench_dir, out, "--benchmarks", "mediq", "--limit", "1", "--max_tokens", "2")) == 0
+    assert json.loads((out / "config.json").read_text())["model"] == str(tiny_model)
+
+
+def test_a_missing_data_path_is_named(tiny_model: Path, tmp_path: Path, capsys) -> None:
+    assert medu1_main(eval_argv(tiny_model, tmp_path / "processed_dat", tmp_path / "run")) == 2
+    assert f"--data {tmp_path / 'processed_dat'}: no such file or folder" in capsys.readouterr().err

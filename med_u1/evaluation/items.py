@@ -88,7 +88,7 @@ def _item(row: dict[str, Any], item_id: str, path: Path, index: int) -> Item:
     if not any(m.get("role") == "user" for m in messages):
         raise UserError(f"{where}, field 'prompt': no user message")
     reward_model = row["reward_model"]
-    if not isinstance(reward_model, dict) or "ground_truth" not in reward_model:
+    if not isinstance(reward_model, dict) or reward_model.get("ground_truth") is None:
         raise UserError(f"{where}, field 'reward_model': expected a mapping with 'ground_truth'")
     if not isinstance(row["data_source"], str) or not row["data_source"]:
         raise UserError(f"{where}, field 'data_source': expected a non-empty string")

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 from med_u1.errors import UserError
-
-BACKEND_CHOICES = ("hf", "vllm")
-SAMPLING_PRESETS = ("greedy", "medu1")
+from med_u1.evaluation.backends import BACKENDS
+from med_u1.evaluation.report import FORMATS, PUBLISHED
+from med_u1.evaluation.sampling import PRESETS
 
 
 def parse_budgets(text: str | None) -> list[int | None]:
@@ -97,8 +97,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "ehrnoteqa,medical_o1 (groups: r1zero, medu1); default: every file in --data")
     parser.add_argument("--out", required=True, help="run directory (created; an existing one is resumed)")
     parser.add_argument("--split", default="test", help="split suffix of the files in --data folders (default test)")
-    parser.add_argument("--backend", default="hf", choices=BACKEND_CHOICES, help="hf (transformers) or vllm (GPU extra)")
-    parser.add_argument("--preset", default="greedy", choices=SAMPLING_PRESETS,
+    parser.add_argument("--backend", default="hf", choices=BACKENDS, help="hf (transformers) or vllm (GPU extra)")
+    parser.add_argument("--preset", default="greedy", choices=sorted(PRESETS),
                         help="sampling: greedy (T 0) or medu1 (T 0.2, top_p 0.95, 2048 tokens); flags override it")
     parser.add_argument("--n", type=int, help="samples per item (pass@k, maj@k)")
     parser.add_argument("--temperature", type=float)
@@ -117,9 +117,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     report = subparsers.add_parser("report", help="tabulate evaluation runs (and published results)")
     report.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
-    report.add_argument("--format", default="md", choices=("md", "csv", "json"))
+    report.add_argument("--format", default="md", choices=FORMATS)
     report.add_argument("--out", help="write the table here instead of printing it")
-    report.add_argument("--with-published", action="append", default=[], choices=("r1zero",),
+    report.add_argument("--with-published", action="append", default=[], choices=sorted(PUBLISHED),
                         help="add a paper's published rows (r1zero: Medical R1-Zero, arXiv 2504.13950)")
     report.add_argument("--plots", help="folder for accuracy_per_benchmark.png across the runs")
     report.set_defaults(handler=handle_report)

@@ -26,7 +26,6 @@ from med_u1.evaluation.items import Item, file_sha256, load_items
 from med_u1.evaluation.rundir import GENERATIONS, RunDir, read_jsonl_rows
 from med_u1.evaluation.scoring import ANSWER_FROM
 
-FORMATS = ("generations", "medu1", "verl")
 _BUDGET = re.compile(r"Think for (maximum )?(\d+) tokens\.")
 
 
@@ -35,7 +34,7 @@ def benchmark_of(data_source: str) -> str:
 
 
 def detect_format(path: Path) -> str:
-    """Which of :data:`FORMATS` a file is, from its first record."""
+    """Which kind of file: ``generations`` (ours), ``medu1`` or ``verl``, from its first record."""
     with path.open(encoding="utf-8") as handle:
         head = handle.read(1 << 16).lstrip()
     if head.startswith("["):

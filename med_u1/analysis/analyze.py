@@ -17,7 +17,7 @@ from typing import Callable, Iterable
 from med_u1.analysis.aggregate import ALARM_MIN_RATE, ALARM_MIN_RISE, MAX_BAD_LINES_LISTED, PATTERNS, Analysis
 from med_u1.analysis.behaviour import STAGES, Features, describe
 from med_u1.analysis.readers import BadLine, Response, iter_responses
-from med_u1.data.io import write_atomic
+from med_u1.io import write_atomic
 from med_u1.errors import UserError
 
 logger = logging.getLogger(__name__)

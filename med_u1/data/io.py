@@ -11,7 +11,6 @@ from typing import Any, Callable, Iterator
 
 from med_u1.data.record import Location, RecordError
 from med_u1.errors import UserError
-from med_u1.io import write_atomic, write_json_atomic  # noqa: F401  the data builders' writers
 
 logger = logging.getLogger(__name__)
 

@@ -76,6 +76,12 @@ def run_score(args: argparse.Namespace) -> int:
     """Score every row of ``args.input`` and print a per-data-source summary."""
     knobs = parse_knobs(args.knob, args.preset)
     path = Path(args.input)
+    if args.out:
+        from med_u1.evaluation.rescore import rescore
+
+        print(rescore(path, Path(args.out), args.preset, knobs, args.data, args.data_source))
+        print(f"run directory: {args.out}")
+        return 0
     scored = []
     groups: dict[str, list[dict]] = defaultdict(list)
     for number, row in read_rows(path):
@@ -105,4 +111,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--preset", default="default", choices=PRESETS)
     parser.add_argument("--knob", action="append", default=[], metavar="NAME=VALUE", help="reward knob, repeatable")
     parser.add_argument("--output", help="write each row with its reward dict here (JSON lines, atomic)")
+    parser.add_argument(
+        "--out", metavar="RUN_DIR",
+        help="score saved generations into an evaluation run directory (scores, metrics, report, plots); --input may "
+        "be a `medu1 eval` generations.jsonl, a Med-U1 vllm_inference.py result file or a verl validation dump",
+    )
+    parser.add_argument("--data", action="append", default=[], metavar="PARQUET",
+                        help="with --out and a verl dump: the validation parquet(s), to recover each row's references")
+    parser.add_argument("--data_source", help="with --out and a verl dump without --data: the rows' data_source")
     parser.set_defaults(handler=run_score)

@@ -14,6 +14,7 @@ LENGTH_MODES = ("l1", "medu1", "none")
 OPEN_METRICS = ("merge", "bleu", "em", "rouge_l")
 REWARD_TYPES = ("discrete", "continuous")
 MEDU1_METRICS = ("BLEU", "EMS", "Merge")
+ANSWER_FROM = ("tag", "any")
 
 #: Keyword arguments verl itself may pass to a custom reward function; accepted and ignored.
 VERL_PASSTHROUGH_KWARGS = frozenset({"reward_router_address", "reward_model_tokenizer"})
@@ -45,6 +46,7 @@ class RewardConfig:
     bleu_threshold: float = 45.0
     scale_factor: float = 100.0
     check_think: bool = True
+    answer_from: str = "tag"
 
     def __post_init__(self) -> None:
         _require_choice("preset", self.preset, PRESETS)
@@ -53,6 +55,7 @@ class RewardConfig:
         _require_choice("open_reward_type", self.open_reward_type, REWARD_TYPES)
         _require_choice("reward_type", self.reward_type, REWARD_TYPES)
         _require_choice("reward_metric", self.reward_metric, MEDU1_METRICS)
+        _require_choice("answer_from", self.answer_from, ANSWER_FROM)
         for name in ("correct_weight", "format_weight", "length_weight", "length_alpha", "calc_tolerance"):
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:

@@ -21,10 +21,9 @@ from verl.experimental.reward_loop.reward_manager.base import RewardManagerBase
 
 from med_u1.rewards import compute_score as med_u1_compute_score
 from med_u1.rewards.config import RewardConfig
+from med_u1.rewards.row import scoring_extra_info
 
 MANAGER_NAME = "med_u1"
-#: ``reward_model`` fields handed to the verifiers through ``extra_info``.
-REWARD_MODEL_FIELDS = ("lower_limit", "upper_limit", "options", "output_type", "num_tokens")
 
 
 def decode_response(tokenizer: Any, token_ids: list[int]) -> str:
@@ -41,17 +40,6 @@ def knobs_from_config(config: Any) -> dict[str, Any]:
     """``reward.custom_reward_function.reward_kwargs`` as a plain dict (empty when unset)."""
     custom = config.reward.get("custom_reward_function") or {}
     return dict(custom.get("reward_kwargs") or {})
-
-
-def scoring_extra_info(reward_model: Any, extra_info: Any, response_length: int) -> dict[str, Any]:
-    """The row's ``extra_info`` with the ``reward_model`` fields and the response length added."""
-    merged = dict(extra_info) if isinstance(extra_info, dict) else {}
-    if isinstance(reward_model, dict):
-        for field in REWARD_MODEL_FIELDS:
-            if reward_model.get(field) is not None:
-                merged[field] = reward_model[field]
-    merged["response_length"] = response_length
-    return merged
 
 
 @register(MANAGER_NAME)

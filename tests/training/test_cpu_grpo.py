@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import torch
 from transformers import AutoModelForCausalLM
@@ -84,16 +86,22 @@ def test_two_grpo_steps_report_reward_and_its_components(smoke_run: Path) -> Non
         assert metrics["critic/score/mean"] < 0
 
 
-def test_checkpoint_is_written_and_merges_to_a_loadable_hf_model(smoke_run: Path, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def merged_model(smoke_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The run's last checkpoint merged into a Hugging Face model by verl's model merger."""
     checkpoints = cpu_smoke.checkpoint_dir(smoke_run)
     assert (checkpoints / "latest_checkpointed_iteration.txt").read_text().strip() == "2"
-    actor_dir = checkpoints / "global_step_2" / "actor"
-    merged = tmp_path / "merged"
+    merged = tmp_path_factory.mktemp("merged") / "model"
     subprocess.run(
         [sys.executable, "-m", "verl.model_merger", "merge", "--backend", "fsdp",
-         "--local_dir", str(actor_dir), "--target_dir", str(merged)],
+         "--local_dir", str(checkpoints / "global_step_2" / "actor"), "--target_dir", str(merged)],
         check=True, capture_output=True, timeout=300,
     )
+    return merged
+
+
+def test_checkpoint_is_written_and_merges_to_a_loadable_hf_model(smoke_run: Path, merged_model: Path) -> None:
+    merged = merged_model
     trained = AutoModelForCausalLM.from_pretrained(merged)
     initial = AutoModelForCausalLM.from_pretrained(smoke_run / "tiny-qwen2")
     trained_state, initial_state = trained.state_dict(), initial.state_dict()
@@ -105,6 +113,25 @@ def test_checkpoint_is_written_and_merges_to_a_loadable_hf_model(smoke_run: Path
     assert len(changed) > len(initial_state) // 2  # two optimizer steps moved most tensors
     output = trained.generate(torch.tensor([[1, 2, 3]]), max_new_tokens=4, do_sample=False)
     assert output.shape[1] > 3  # the reloaded model generates
+
+
+def test_the_merged_model_is_evaluated_by_medu1_eval(merged_model: Path, shared_data_dir: Path, tmp_path: Path) -> None:
+    raws = [json.loads(line)["raw"] for line in (shared_data_dir / "dev" / "mediq.jsonl").open(encoding="utf-8")]
+    pq.write_table(pa.Table.from_pylist(raws), tmp_path / "mediq_release.parquet")
+    build = ["data", "build", "--dataset", "medu1", "--input", str(tmp_path / "mediq_release.parquet"), "--split", "test",
+             "--do_normal", "--name", "mediq", "--local_dir", str(tmp_path / "data")]
+    assert medu1_main(build) == 0
+    run = tmp_path / "eval"
+    argv = ["eval", "--model", str(merged_model), "--data", str(tmp_path / "data"), "--benchmarks", "mediq",
+            "--out", str(run), "--limit", "4", "--max_tokens", "16", "--num_tokens", "own,-8"]
+    assert medu1_main(argv) == 0
+    for name in ("config.json", "generations.jsonl", "scores.jsonl", "metrics.json", "report.md"):
+        assert (run / name).is_file()
+    results = json.loads((run / "metrics.json").read_text())["results"]
+    assert [(r["benchmark"], r["budget"], r["items"]) for r in results] == [("mediq", None, 4), ("mediq", -8, 4)]
+    assert results[1]["max_budget_violation_rate"] is not None
+    assert "| model " in (run / "report.md").read_text() and "MediQ" in (run / "report.md").read_text()
+    assert (run / "plots" / "accuracy_per_benchmark.png").is_file() and (run / "plots" / "length_vs_budget.png").is_file()
 
 
 def test_training_resumes_from_the_checkpoint_through_verl(smoke_run: Path, tmp_path: Path, shared_data_dir: Path) -> None:

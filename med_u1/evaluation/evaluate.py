@@ -1,0 +1,240 @@
+"""``medu1 eval``: generate for each benchmark and budget, then score, aggregate and report."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import platform
+import subprocess
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Sequence
+
+from med_u1.errors import UserError
+from med_u1.evaluation import benchmarks as bench
+from med_u1.evaluation.backends import Request, make_backend
+from med_u1.evaluation.items import Item, file_sha256, load_items
+from med_u1.evaluation.rundir import METRICS, PLOTS, REPORT, SCORES, RunDir, config_differences, key_of
+from med_u1.evaluation.sampling import Sampling
+from med_u1.evaluation.scoring import ANSWER_FROM
+
+logger = logging.getLogger(__name__)
+
+VERSIONED_PACKAGES = ("med-u1", "torch", "transformers", "vllm", "verl")
+
+
+@dataclass
+class EvalOptions:
+    """Everything ``medu1 eval`` was asked to do."""
+
+    model: str
+    data: list[str]
+    out: Path
+    benchmarks: list[str] = field(default_factory=list)
+    split: str = "test"
+    backend: str = "hf"
+    sampling: Sampling = field(default_factory=Sampling)
+    budgets: list[int | None] = field(default_factory=lambda: [None])
+    limit: int | None = None
+    batch_size: int = 8
+    tensor_parallel_size: int = 1
+    overwrite: bool = False
+    reward_preset: str = "default"
+    knobs: dict[str, Any] = field(default_factory=dict)
+
+
+def package_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for name in VERSIONED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def git_commit() -> str | None:
+    """The commit of the med_u1 checkout, when it is one."""
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(Path(__file__).parent), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+def run_config(options: EvalOptions, inputs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """config.json: what was run, on which inputs, with which software."""
+    return {
+        "model": options.model,
+        "backend": options.backend,
+        "sampling": dataclasses.asdict(options.sampling),
+        "num_tokens": options.budgets,
+        "split": options.split,
+        "limit": options.limit,
+        "batch_size": options.batch_size,
+        "tensor_parallel_size": options.tensor_parallel_size,
+        "reward_preset": options.reward_preset,
+        "reward_knobs": options.knobs,
+        "answer_from": ANSWER_FROM,
+        "inputs": inputs,
+        "versions": package_versions(),
+        "git_commit": git_commit(),
+    }
+
+
+def load_benchmarks(options: EvalOptions) -> tuple[dict[str, list[Item]], dict[str, dict[str, Any]], dict[str, str]]:
+    """``(items per benchmark, config inputs, failures)``: a bad benchmark is recorded, not fatal."""
+    paths, failed = bench.resolve(options.benchmarks, options.data, options.split)
+    items: dict[str, list[Item]] = {}
+    inputs: dict[str, dict[str, Any]] = {}
+    for name, path in paths.items():
+        try:
+            items[name] = load_items(path, options.limit)
+            check_data_sources(path, items[name])
+        except UserError as error:
+            failed[name] = str(error)
+            items.pop(name, None)
+            continue
+        inputs[name] = {"path": str(path), "sha256": file_sha256(path), "rows": len(items[name])}
+    for name, why in failed.items():
+        logger.error("benchmark %s: %s", name, why)
+    return items, inputs, failed
+
+
+def check_data_sources(path: Path, items: Sequence[Item]) -> None:
+    """Every row's ``data_source`` must have a verifier, or nothing of the file can be scored."""
+    from med_u1.rewards.registry import task_of
+
+    for source in sorted({item.data_source for item in items}):
+        try:
+            task_of(source)
+        except KeyError as error:
+            raise UserError(f"{path}: {error.args[0]}") from None
+
+
+def check_scoring(preset: str, knobs: dict[str, Any]) -> None:
+    """Fail before generating when the reward preset or a knob is wrong (scoring would fail after)."""
+    from med_u1.rewards.config import RewardConfig
+
+    try:
+        RewardConfig.from_kwargs({"preset": preset, "answer_from": ANSWER_FROM, **knobs})
+    except (TypeError, ValueError) as error:
+        raise UserError(f"reward settings: {error}") from None
+
+
+def requests_for(name: str, budgeted: Sequence[Item], budget: int | None, samples: int) -> list[Request]:
+    """Every generation of a benchmark at one budget (``budgeted``: its items asking for that budget)."""
+    return [Request((name, item.item_id, sample, budget), item.messages) for item in budgeted for sample in range(samples)]
+
+
+def generation_row(request: Request, item: Item, output: Any) -> dict[str, Any]:
+    name, item_id, sample, budget = request.key
+    return {
+        "benchmark": name,
+        "item_id": item_id,
+        "sample": sample,
+        "budget": budget,
+        "data_source": item.data_source,
+        "response": output.text,
+        "prompt_tokens": output.prompt_tokens,
+        "response_tokens": output.response_tokens,
+        "finish_reason": output.finish_reason,
+        "reward_model": item.reward_model,
+        "extra_info": item.extra_info,
+    }
+
+
+def generate_all(options: EvalOptions, run: RunDir, items: dict[str, list[Item]]) -> None:
+    """Generate every missing (benchmark, item, sample, budget), appending each as it finishes."""
+    from tqdm import tqdm
+
+    done = {key_of(row) for row in run.read_generations(repair=True)}
+    backend = None
+    with run.appender() as append:
+        for name, benchmark_items in items.items():
+            for budget in options.budgets:
+                budgeted = {item.item_id: item.with_budget(budget) for item in benchmark_items}
+                requests = requests_for(name, list(budgeted.values()), budget, options.sampling.n)
+                finished = sum(r.key in done for r in requests)
+                if finished == len(requests):
+                    continue
+                if backend is None:
+                    backend = make_backend(options.backend, options.model, options.sampling, options.batch_size,
+                                           options.tensor_parallel_size)
+                label = name if budget is None else f"{name} N={budget}"
+                with tqdm(total=len(requests), initial=finished, desc=label, unit="gen", dynamic_ncols=True) as bar:
+                    for request, output in backend.generate(requests, done):
+                        append(generation_row(request, budgeted[request.key[1]], output))
+                        done.add(request.key)
+                        bar.update()
+
+
+def finish_run(run: RunDir, config: dict[str, Any], generations: list[dict[str, Any]], failed: dict[str, str]) -> tuple[str, list[Path]]:
+    """Score ``generations`` and write scores.jsonl, metrics.json, report.md and plots/; the report text."""
+    from med_u1.evaluation.metrics import group_metrics
+    from med_u1.evaluation.plots import run_plots
+    from med_u1.evaluation.report import run_report, run_rows
+    from med_u1.evaluation.scoring import score_rows
+
+    scores = score_rows(generations, config.get("reward_preset", "default"), config.get("reward_knobs"))
+    metrics = {"results": group_metrics(scores), "failed": failed}
+    run.write_jsonl(SCORES, scores)
+    run.write_json(METRICS, metrics)
+    report = run_report(config, metrics)
+    run.write_text(REPORT, report)
+    plots = run_plots(run_rows(config, metrics), metrics["results"], scores, run.file(PLOTS)) if scores else []
+    return report, plots
+
+
+def evaluate(options: EvalOptions) -> tuple[str, dict[str, str]]:
+    """Run the evaluation: ``(report.md text, {benchmark: why it failed})``. A failed benchmark
+    does not stop the others; the caller reports it."""
+    check_scoring(options.reward_preset, options.knobs)
+    items, inputs, failed = load_benchmarks(options)
+    run = RunDir(options.out)
+    run.prepare(run_config(options, inputs), options.overwrite)
+    config = run.read_config() or {}
+    generate_all(options, run, items)
+    report, _ = finish_run(run, config, run.read_generations(), failed)
+    return report, failed
+
+
+def dry_run(options: EvalOptions) -> tuple[str, dict[str, str]]:
+    """What ``evaluate`` would do, without loading the model: ``(plan text, failures)``.
+    A run directory that would be refused raises UserError, as the real run does."""
+    check_scoring(options.reward_preset, options.knobs)
+    items, inputs, failed = load_benchmarks(options)
+    run = RunDir(options.out)
+    old = run.read_config()
+    if old is not None and not options.overwrite:
+        changes = config_differences(old, run_config(options, inputs))
+        if changes:
+            raise UserError(f"{options.out} holds a run with other settings ({'; '.join(changes)}); use --overwrite")
+    done = set() if options.overwrite else {key_of(row) for row in run.read_generations()}
+    lines = [
+        f"model: {options.model} (backend {options.backend})",
+        f"sampling: {dataclasses.asdict(options.sampling)}",
+        f"budgets: {', '.join('own' if b is None else str(b) for b in options.budgets)}",
+        f"scoring: reward preset {options.reward_preset}, knobs {options.knobs or {}}, answer_from={ANSWER_FROM}",
+        f"run directory: {options.out} ({'resumed' if done else 'new'})",
+    ]
+    for name, benchmark_items in items.items():
+        keys = [
+            r.key for b in options.budgets
+            for r in requests_for(name, [i.with_budget(b) for i in benchmark_items], b, options.sampling.n)
+        ]
+        lines.append(f"  {name}: {inputs[name]['path']} ({len(benchmark_items)} items, {len(keys)} generations, "
+                     f"{sum(k in done for k in keys)} done)")
+    lines.extend(f"  {name}: NOT RUN: {why}" for name, why in failed.items())
+    return "\n".join(lines), failed
+
+
+def failure_message(failed: dict[str, str], out: Path | None) -> str:
+    """One line naming each benchmark that could not be (or, with ``out`` None, would not be) evaluated."""
+    reasons = "; ".join(f"{name}: {why}" for name, why in sorted(failed.items()))
+    if out is None:
+        return f"{len(failed)} benchmark(s) would not be evaluated: {reasons}"
+    return f"{len(failed)} benchmark(s) not evaluated: {reasons} (the others are in {out})"

@@ -26,14 +26,14 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "bench
 REFERENCE_MIX, REFERENCE_MCQA_CALC, REFERENCE_OPEN = 3_500, 15_000, 1_100
 
 
-def load_rows() -> list[dict]:
-    if not SHARED.exists():
-        message = f"benchmark data not found at {SHARED}"
+def load_rows(path: Path = SHARED) -> list[dict]:
+    if not path.exists():
+        message = f"benchmark data not found at {path} (pass --data PATH)"
         if os.environ.get("CI"):
             sys.exit(message)
         print(message + "; nothing to measure")
         sys.exit(0)
-    with SHARED.open(encoding="utf-8") as handle:
+    with path.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle]
 
 
@@ -159,10 +159,11 @@ def main() -> None:
     parser.add_argument("--passes", type=int, default=5)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--skip-manager", action="store_true", help="skip the DataProto/manager figures")
+    parser.add_argument("--data", type=Path, default=SHARED, help="bench_responses.jsonl (default: ../shared/data/)")
     args = parser.parse_args()
     from med_u1.rewards.replay import replay_arguments
 
-    rows = load_rows()
+    rows = load_rows(args.data)
     calls = [replay_arguments(row, "default") for row in rows]
     cold = len(calls) / timed_pass(calls)
     mix = steady_rate(calls, args.passes)

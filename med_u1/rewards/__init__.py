@@ -6,11 +6,13 @@ returns ``{"score", "acc", "format", "length", "pred"}``; see ``docs/rewards.md`
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from typing import Any, Mapping
 
 from med_u1.rewards.config import Reference, RewardConfig, config_for
+from med_u1.rewards.medcalc import calculator_output_type
 from med_u1.rewards.presets import PRESET_SCORERS
 from med_u1.rewards.registry import register_data_source, register_task, task_of
 
@@ -98,10 +100,24 @@ def read_references(ground_truth: Any, extra_info: Mapping[str, Any]) -> list[Re
     read numpy scalars and strings alike.
     """
     get = extra_info.get
-    details = (get("lower_limit"), get("upper_limit"), get("options"), get("output_type"))
+    details = (get("lower_limit"), get("upper_limit"), get("options"), get("output_type") or _calculator_output_type(extra_info))
     if type(ground_truth) is str and ground_truth.strip():
         return [_tuple_new(Reference, (ground_truth,) + details)]
     return [_tuple_new(Reference, (text,) + details) for text in map(_truth_text, _as_items(ground_truth)) if text is not None]
+
+
+def _calculator_output_type(extra_info: Mapping[str, Any]) -> str | None:
+    """The output type of the MedCalc calculator named by ``calculator_id`` or ``meta`` (a dict or JSON)."""
+    calculator = extra_info.get("calculator_id")
+    meta = extra_info.get("meta")
+    if calculator is None and meta:
+        if isinstance(meta, str):
+            try:
+                meta = json.loads(meta)
+            except ValueError:
+                return None
+        calculator = meta.get("calculator_id") if isinstance(meta, Mapping) else None
+    return None if calculator is None else calculator_output_type(calculator)
 
 
 def _as_items(value: Any) -> list[Any]:

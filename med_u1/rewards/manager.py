@@ -4,7 +4,8 @@ Select it with ``reward.reward_manager.name=med_u1``; set knobs with
 ``+reward.custom_reward_function.reward_kwargs.<knob>=<value>`` (the same place verl
 reads them for a custom reward function). Unlike verl's ``naive`` manager it passes the
 response's token count and every ``reward_model`` field (limits, budget, options, output
-type) to the verifiers, and it scores in the event loop instead of hopping through a
+type) to the verifiers, reads a multiple-choice row's options from the prompt's option lines
+when the row has none, and it scores in the event loop instead of hopping through a
 thread pool, since a rule-based score takes tens of microseconds.
 
 Tested with verl 0.9.1 (``verl.experimental.reward_loop``).
@@ -21,6 +22,8 @@ from verl.experimental.reward_loop.reward_manager.base import RewardManagerBase
 
 from med_u1.rewards import compute_score as med_u1_compute_score
 from med_u1.rewards.config import RewardConfig
+from med_u1.rewards.mcqa import options_from_prompt
+from med_u1.rewards.registry import task_of
 
 MANAGER_NAME = "med_u1"
 #: ``reward_model`` fields handed to the verifiers through ``extra_info``.
@@ -85,10 +88,13 @@ class MedU1RewardManager(RewardManagerBase):
         response_length = int(data.batch["attention_mask"][row, -responses.shape[-1] :].sum())
         response_text = decode_response(self.tokenizer, responses[:response_length].tolist())
         non_tensor = data.non_tensor_batch
+        data_source = non_tensor["data_source"][row]
         reward_model = non_tensor["reward_model"][row]
         extra_info = scoring_extra_info(reward_model, non_tensor.get("extra_info", [None] * len(data))[row], response_length)
+        if extra_info.get("options") is None and is_multiple_choice(data_source):
+            extra_info["options"] = options_from_prompt(self.prompt_text(data, row)) or None
         result = self.score_fn(
-            data_source=non_tensor["data_source"][row],
+            data_source=data_source,
             solution_str=response_text,
             ground_truth=reward_model["ground_truth"],
             extra_info=extra_info,
@@ -96,3 +102,17 @@ class MedU1RewardManager(RewardManagerBase):
         if not isinstance(result, dict):
             return {"reward_score": float(result), "reward_extra_info": {"acc": float(result)}}
         return {"reward_score": float(result["score"]), "reward_extra_info": dict(result)}
+
+    def prompt_text(self, data: DataProto, row: int) -> str:
+        """The decoded prompt of row ``row`` (left-padded in ``prompts``)."""
+        prompts = data.batch["prompts"][row]
+        mask = data.batch["attention_mask"][row, : prompts.shape[-1]]
+        return decode_response(self.tokenizer, prompts[mask.bool()].tolist())
+
+
+def is_multiple_choice(data_source: str) -> bool:
+    """Whether ``data_source`` is a registered multiple-choice source."""
+    try:
+        return task_of(data_source) == "mcqa"
+    except KeyError:
+        return False

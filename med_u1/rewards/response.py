@@ -17,6 +17,10 @@ RESPONSE_MARKERS = (
     "<|start_header_id|>assistant<|end_header_id|>",
     "<start_of_turn>model",
 )
+#: Tokens a chat template opens a conversation with: a string that starts with one holds the
+#: prompt before the response (verl < 0.4); any other string is the response alone.
+PROMPT_OPENINGS = ("<|im_start|>", "<|begin_of_text|>", "<|start_header_id|>", "<bos>", "<start_of_turn>", "<s>")
+_PROMPT_OPENING = re.compile(r"\s*(?:" + "|".join(map(re.escape, PROMPT_OPENINGS)) + ")")
 #: End-of-turn tokens that a decoder may leave at the end of a response.
 END_MARKERS = ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<end_of_turn>", "</s>", "<eos>")
 #: Any one end-of-turn token, as a regular expression.
@@ -66,7 +70,11 @@ def response_bounds(text: str) -> tuple[int, int]:
 
 
 def response_start(text: str) -> int:
-    """Where the response starts: after the first occurrence of the first chat marker found, else 0."""
+    """Where the response starts: 0 for a response passed alone; in a string that opens with a
+    chat template's first token (prompt + response), after the first occurrence of the first
+    assistant marker found."""
+    if not _PROMPT_OPENING.match(text):
+        return 0
     for marker in RESPONSE_MARKERS:
         position = text.find(marker)
         if position >= 0:

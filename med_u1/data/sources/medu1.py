@@ -10,7 +10,8 @@ from typing import Any, Mapping
 from med_u1.data.prompts import ANSWER_INSTRUCTIONS, LABEL_INSTRUCTION
 from med_u1.data.record import Example, Location, make_example
 from med_u1.data.sources.base import SourceSpec, make_uid, parse_options, require, text_field
-from med_u1.data.sources.medcalc import calc_example, infer_output_type, number_text
+from med_u1.data.sources.medcalc import calc_example, number_text
+from med_u1.rewards.medcalc import infer_output_type
 
 MCQA_SOURCES = ("MedIQ", "MedXpertQA", "EHRNoteQA", "MedQA", "MedMCQA", "MMLU-Pro", "GPQA")
 _BUDGET_SUFFIX = re.compile(r" (?:Think for (maximum )?(\d+) tokens\.)?$")

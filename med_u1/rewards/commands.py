@@ -13,6 +13,7 @@ from typing import Any, Iterator
 from tabulate import tabulate
 
 from med_u1.rewards import compute_score
+from med_u1.rewards.contract import PRESETS
 from med_u1.rewards.registry import task_of
 from med_u1.rewards.replay import replay_arguments
 
@@ -103,7 +104,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Attach ``medu1 score``."""
     parser = subparsers.add_parser("score", help="score a JSON-lines file of responses")
     parser.add_argument("--input", required=True, help="JSON lines: data_source, response, ground_truth [, extra fields]")
-    parser.add_argument("--preset", default="default", choices=("default", "medu1"))
+    parser.add_argument("--preset", default="default", choices=sorted(PRESETS))
     parser.add_argument("--knob", action="append", default=[], metavar="NAME=VALUE", help="reward knob, repeatable")
     parser.add_argument("--output", help="write each row with its reward dict here (JSON lines, atomic)")
     parser.set_defaults(handler=run_score)

@@ -26,10 +26,10 @@ from __future__ import annotations
 import re
 import string
 from functools import lru_cache
-from typing import Mapping
+from collections.abc import Mapping
 
-from med_u1.rewards.config import CORRECT, WRONG, Reference, RewardConfig, Verdict
-from med_u1.rewards.response import unwrap
+from med_u1.rewards.contract import CORRECT, WRONG, Reference, RewardConfig, Verdict
+from med_u1.rewards.text import unwrap
 
 #: Longest answer worth reading as a statement; longer text can only match an option's text.
 MAX_CHOICE_CHARS = 2_000

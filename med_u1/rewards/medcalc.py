@@ -27,8 +27,8 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import NamedTuple
 
-from med_u1.rewards.config import CORRECT, WRONG, Reference, RewardConfig, Verdict
-from med_u1.rewards.response import unwrap
+from med_u1.rewards.contract import CORRECT, WRONG, Reference, RewardConfig, Verdict
+from med_u1.rewards.text import unwrap
 
 MAX_CALC_CHARS = 2_000
 OUTPUT_TYPES = ("decimal", "integer", "date", "tuple")

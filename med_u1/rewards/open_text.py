@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 
-from med_u1.rewards.config import Reference, RewardConfig, Verdict
+from med_u1.rewards.contract import Reference, RewardConfig, Verdict
 
 MAX_NGRAM_ORDER = 4
 #: Answers are scored on their first this-many characters (see ``open_text_score``).

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from med_u1.rewards import compute_score
-from med_u1.rewards.config import Reference, RewardConfig
+from med_u1.rewards.contract import Reference, RewardConfig
 from med_u1.rewards.mcqa import clean_options, parse_choice, verify_mcqa
 
 LETTERS = tuple("ABCDEFGHIJ")

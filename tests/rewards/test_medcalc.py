@@ -2,7 +2,7 @@
 
 import pytest
 
-from med_u1.rewards.config import Reference, RewardConfig
+from med_u1.rewards.contract import Reference, RewardConfig
 from med_u1.rewards.medcalc import calculator_output_type, infer_output_type, output_type_of, parse_date, parse_number, parse_weeks_days, verify_medcalc
 
 

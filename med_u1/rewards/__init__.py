@@ -129,6 +129,8 @@ def read_budget(extra_info: Mapping[str, Any]) -> Budget:
 
 
 def _as_items(value: Any) -> list[Any]:
+    if isinstance(value, str):
+        return [value]
     if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
         value = value.tolist()
     return list(value) if isinstance(value, (list, tuple)) else [value]
@@ -136,6 +138,8 @@ def _as_items(value: Any) -> list[Any]:
 
 def _truth_text(value: Any) -> str | None:
     """A ground truth as text; None for a missing one (None, NaN, infinity, blank, a boolean)."""
+    if isinstance(value, str):
+        return value if value.strip() else None
     value = _plain(value)
     if value is None or isinstance(value, bool):
         return None

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from itertools import islice
 from operator import attrgetter
 
 from med_u1.rewards.contract import WRONG, Budget, Reference, Result, RewardConfig, ScoreInput, Verdict, register_preset
@@ -21,7 +20,6 @@ from med_u1.rewards.registry import TASKS, Verifier
 
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 ANSWER_OPEN, ANSWER_CLOSE = "<answer>", "</answer>"
-STRUCTURE_TAGS = [THINK_OPEN, THINK_CLOSE, ANSWER_OPEN, ANSWER_CLOSE]
 #: Tokens a chat template opens a conversation with: a text that starts with one holds the
 #: prompt before the response (older verl); any other text is the response alone.
 PROMPT_OPENINGS = ("<|im_start|>", "<|begin_of_text|>", "<|start_header_id|>", "<bos>", "<start_of_turn>", "<s>")
@@ -37,9 +35,16 @@ MAX_BARE_LINE_CHARS = 40
 
 _PROMPT_OPENING = re.compile(r"\s*(?:" + "|".join(map(re.escape, PROMPT_OPENINGS)) + ")")
 _CORRECT_THEN_CREDIT = attrgetter("correct", "credit")
-_TAG = re.compile("|".join(map(re.escape, STRUCTURE_TAGS)))
-#: What may follow the answer block: white space and end-of-turn tokens.
-_TRAILER = re.compile(r"(?:\s|" + "|".join(map(re.escape, END_MARKERS)) + ")*")
+#: Text holding no structure tag: a run without ``<``, then each further ``<`` not opening a tag
+#: with its run. (Runs let the regular-expression engine go at C speed; the possessive ``*+``
+#: never gives characters back, which keeps a failing match linear too.)
+_NO_TAG = r"[^<]*+(?:<(?!/?(?:think|answer)>)[^<]*+)*+"
+#: White space and end-of-turn tokens, as a decoder may leave them after the answer.
+_TRAILER = r"\s*+(?:(?:" + "|".join(map(re.escape, END_MARKERS)) + r")\s*+)*+"
+#: The format rule of :func:`follows_format`, as a regular expression matched against the whole
+#: response; linear in its length.
+_FORMAT = re.compile(rf"\s*+<think>{_NO_TAG}</think>\s*+<answer>{_NO_TAG}</answer>{_TRAILER}")
+_FORMAT_THINK_IN_PROMPT = re.compile(rf"{_NO_TAG}</think>\s*+<answer>{_NO_TAG}</answer>{_TRAILER}")
 _BRACES = re.compile(r"[{}]")
 _ANSWER_STATEMENT = re.compile(r"\banswer\s*(?:is\b\s*:?|:)", re.IGNORECASE)
 
@@ -87,22 +92,15 @@ def response_start(text: str) -> int:
 
 
 def follows_format(text: str, start: int = 0, think_in_prompt: bool = False) -> bool:
-    """True when the tags of the response ``text[start:]`` are exactly ``<think>``, ``</think>``,
-    ``<answer>``, ``</answer>``, in this order, with only white space before the first, between
-    the blocks and after the last (where end-of-turn tokens a decoder leaves count as white space).
+    """True when the response ``text[start:]`` is ``<think>...</think>`` then ``<answer>...</answer>``:
+    each tag exactly once, in this order, with only white space before, between and after the
+    blocks (end-of-turn tokens a decoder leaves at the end count as white space).
 
     With ``think_in_prompt`` the chat template already opened ``<think>`` (R1-style prompts):
-    the response starts inside the think block, so its tags start at ``</think>``.
-    One pass over the response, which stops at the first tag too many.
+    the response starts inside the think block and holds no ``<think>`` of its own.
     """
-    expected = STRUCTURE_TAGS[1:] if think_in_prompt else STRUCTURE_TAGS
-    tags = list(islice(_TAG.finditer(text, start), len(expected) + 1))
-    if [tag.group() for tag in tags] != expected:
-        return False
-    think_close, answer_open, answer_close = tags[-3:]
-    before = "" if think_in_prompt else text[start : tags[0].start()]
-    between = text[think_close.end() : answer_open.start()]
-    return not before.strip() and not between.strip() and _TRAILER.fullmatch(text, answer_close.end()) is not None
+    rule = _FORMAT_THINK_IN_PROMPT if think_in_prompt else _FORMAT
+    return rule.fullmatch(text, start) is not None
 
 
 # --- the answer ----------------------------------------------------------------------------

@@ -125,6 +125,8 @@ def parse_choice(answer: str, labels: tuple[str, ...], options: Mapping[str, str
         return _option_named_by(text, options)
     if len(labels[0]) > 1:
         return _parse_word_label(text, labels)
+    if len(text) == 1:  # a letter alone
+        return text.upper() if text.upper() in labels else None
     bare = _LETTER_ONLY.fullmatch(text)
     if bare:
         letter = bare.group(1).upper()
@@ -199,7 +201,7 @@ def _option_named_by(text: str, options: Mapping[str, str]) -> str | None:
 def verify_mcqa(pred: str, reference: Reference, config: RewardConfig) -> Verdict:
     """Correct when ``pred`` commits to the ground-truth label."""
     truth = reference.ground_truth.strip()
-    options = clean_options(reference.options)
+    options = clean_options(reference.options) if reference.options is not None else {}
     labels = labels_for(truth.upper() if len(truth) == 1 else truth, tuple(options))
     truth = truth.upper() if len(truth) == 1 else truth.lower()
     return CORRECT if parse_choice(pred, labels, options) == truth else WRONG

@@ -5,7 +5,9 @@ steady state: answer-side caches cleared before every pass, ground-truth caches 
 within a GRPO group), per task, with worker processes, the worst time for a 1 MB
 adversarial response, and verl's reward-loop path on a DataProto: our manager against
 verl's ``naive`` manager driving the same ``compute_score`` and a no-op score. Each figure
-that has a floor (:data:`FLOORS`) is printed with it. Method: ``benchmarks/README.md``.
+that has a floor (:data:`FLOORS`) is printed with it. Times are CPU time of this process
+(``time.process_time``), so other jobs on a shared machine do not count; the worker figure
+is wall-clock time. Method: ``benchmarks/README.md``.
 
     python benchmarks/reward_throughput.py [--passes 5] [--workers 2] [--data PATH] [--skip-manager]
 """
@@ -88,14 +90,15 @@ def score_share(share: tuple[int, int]) -> int:
 
 
 def parallel_rate(workers: int, passes: int, path: Path) -> float:
+    """samples/s over wall-clock time (the work happens in other processes)."""
     shares = [(index, workers) for index in range(workers)]
     with ProcessPoolExecutor(max_workers=workers, initializer=_load_worker_calls, initargs=(path,)) as pool:
         total = sum(pool.map(score_share, shares))  # start the workers and fill ground-truth caches
         best = float("inf")
         for _ in range(passes):
-            start = time.process_time()
+            start = time.perf_counter()
             list(pool.map(score_share, shares))
-            best = min(best, time.process_time() - start)
+            best = min(best, time.perf_counter() - start)
     return total / best
 
 

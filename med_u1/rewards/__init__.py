@@ -69,7 +69,7 @@ def compute_score(
 def score_row(config: RewardConfig, data_source: str, solution_str: Any, ground_truth: Any, extra_info: Any = None) -> Result:
     """:func:`compute_score` with a resolved configuration (the reward manager resolves it once)."""
     task = task_of(data_source)
-    row = read_input(solution_str, ground_truth, extra_info if isinstance(extra_info, Mapping) else {})
+    row = read_input(solution_str, ground_truth, extra_info if isinstance(extra_info, (dict, Mapping)) else {})
     if not row.references:
         if data_source not in _warned_sources:
             _warned_sources.add(data_source)
@@ -102,7 +102,7 @@ def read_references(ground_truth: Any, extra_info: Mapping[str, Any]) -> tuple[R
     output_type = extra_info.get("output_type") or output_type_of_calculator(extra_info)
     lower, upper, options = extra_info.get("lower_limit"), extra_info.get("upper_limit"), extra_info.get("options")
     truths = [_truth_text(item) for item in _as_items(ground_truth)]
-    return tuple([Reference(truth, lower, upper, options, output_type) for truth in truths if truth is not None])
+    return tuple(Reference(truth, lower, upper, options, output_type) for truth in truths if truth is not None)
 
 
 def output_type_of_calculator(extra_info: Mapping[str, Any]) -> str | None:

@@ -67,6 +67,8 @@ def score(task: str, row: ScoreInput, config: RewardConfig) -> Result:
 
 def best_verdict(verify: Verifier, pred: str, references: tuple[Reference, ...], config: RewardConfig) -> Verdict:
     """The best verdict any reference gives ``pred``: a correct one first, then the highest credit."""
+    if len(references) == 1:
+        return verify(pred, references[0], config)
     return max([verify(pred, reference, config) for reference in references], key=_CORRECT_THEN_CREDIT)
 
 

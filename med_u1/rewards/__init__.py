@@ -102,7 +102,7 @@ def read_references(ground_truth: Any, extra_info: Mapping[str, Any]) -> tuple[R
     output_type = extra_info.get("output_type") or output_type_of_calculator(extra_info)
     lower, upper, options = extra_info.get("lower_limit"), extra_info.get("upper_limit"), extra_info.get("options")
     truths = [_truth_text(item) for item in _as_items(ground_truth)]
-    return tuple(Reference(truth, lower, upper, options, output_type) for truth in truths if truth is not None)
+    return tuple([Reference(truth, lower, upper, options, output_type) for truth in truths if truth is not None])
 
 
 def output_type_of_calculator(extra_info: Mapping[str, Any]) -> str | None:

@@ -122,10 +122,10 @@ def output_type_of_calculator(extra_info: Mapping[str, Any]) -> str | None:
 
 def read_budget(extra_info: Mapping[str, Any]) -> Budget:
     """The length budget ``num_tokens`` and the tokens verl counted (``response_length``)."""
+    tokens = _as_number(extra_info.get("num_tokens"))
     used = extra_info.get("response_length")
-    if used is None:
-        used = extra_info.get("valid_response_length")
-    return Budget(num_tokens=_as_int(extra_info.get("num_tokens")), used=_as_length(used))
+    used = _as_number(extra_info.get("valid_response_length") if used is None else used)
+    return Budget(num_tokens=None if tokens is None else int(tokens), used=used if used is not None and used >= 0 else None)
 
 
 def _as_items(value: Any) -> list[Any]:
@@ -156,16 +156,6 @@ def _plain(value: Any) -> Any:
     if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
         return value.item()
     return value
-
-
-def _as_int(value: Any) -> int | None:
-    number = _as_number(value)
-    return int(number) if number is not None else None
-
-
-def _as_length(value: Any) -> float | None:
-    number = _as_number(value)
-    return number if number is not None and number >= 0 else None
 
 
 def _as_number(value: Any) -> float | None:

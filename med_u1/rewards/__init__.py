@@ -84,7 +84,8 @@ def score_row(config: RewardConfig, data_source: str, solution_str: Any, ground_
 def read_input(solution_str: Any, ground_truth: Any, extra_info: Mapping[str, Any]) -> ScoreInput:
     """The typed input of one row: the response as text, one :class:`Reference` per acceptable
     answer (a list ground truth means any of its items), and the length budget."""
-    return ScoreInput(response=as_text(solution_str), references=read_references(ground_truth, extra_info), budget=read_budget(extra_info))
+    response = solution_str if isinstance(solution_str, str) else as_text(solution_str)
+    return ScoreInput(response=response, references=read_references(ground_truth, extra_info), budget=read_budget(extra_info))
 
 
 def as_text(value: Any) -> str:
@@ -99,10 +100,15 @@ def as_text(value: Any) -> str:
 def read_references(ground_truth: Any, extra_info: Mapping[str, Any]) -> tuple[Reference, ...]:
     """One :class:`Reference` per usable ground truth, each with the row's limits, options and
     output type (numpy scalars and strings alike; the verifiers read both)."""
-    output_type = extra_info.get("output_type") or output_type_of_calculator(extra_info)
+    if isinstance(ground_truth, str):
+        truths = [ground_truth] if ground_truth.strip() else []
+    else:
+        truths = [text for text in map(_truth_text, _as_items(ground_truth)) if text is not None]
+    output_type = extra_info.get("output_type")
+    if output_type is None and ("calculator_id" in extra_info or "meta" in extra_info):
+        output_type = output_type_of_calculator(extra_info)
     lower, upper, options = extra_info.get("lower_limit"), extra_info.get("upper_limit"), extra_info.get("options")
-    truths = [_truth_text(item) for item in _as_items(ground_truth)]
-    return tuple([Reference(truth, lower, upper, options, output_type) for truth in truths if truth is not None])
+    return tuple([Reference(truth, lower, upper, options, output_type) for truth in truths])
 
 
 def output_type_of_calculator(extra_info: Mapping[str, Any]) -> str | None:

@@ -131,9 +131,9 @@ class Features:
 
 def format_ok(response: str, think_in_prompt: bool) -> bool:
     """The reward's structure rule: exactly one think block, then one answer block, nothing around."""
-    from med_u1.rewards.format import read_structure
+    from med_u1.rewards.default import follows_format
 
-    return read_structure(response, 0, think_in_prompt)[0]
+    return follows_format(response, 0, think_in_prompt)
 
 
 def word_count(text: str | None) -> int:

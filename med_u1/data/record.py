@@ -7,21 +7,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-TASKS = ("mcqa", "calc", "open")
+from med_u1.rewards import registry
+
 OUTPUT_TYPES = ("letter", "integer", "decimal", "date", "tuple", "text")
-#: The ``data_source`` strings the reward verifiers dispatch on.
-DATA_SOURCES = (
-    "MedQA",
-    "MedXpertQA",
-    "MedCalc-Bench",
-    "MedIQ",
-    "EHRNoteQA",
-    "medical-o1-reasoning-SFT",
-    "MMLU-Pro",
-    "PubMedQA",
-    "MedMCQA",
-    "GPQA",
-)
 SPLITS = ("train", "validation", "test")
 
 DATE_PATTERN = re.compile(r"^\d{2}/\d{2}/\d{4}$")
@@ -84,9 +72,9 @@ class Example:
     meta: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _check_choice("source", self.source, DATA_SOURCES)
+        _check_choice("source", self.source, registry.canonical_sources())
         _check_choice("split", self.split, SPLITS)
-        _check_choice("task", self.task, TASKS)
+        _check_choice("task", self.task, tuple(registry.TASKS))
         _check_choice("output_type", self.output_type, OUTPUT_TYPES)
         for name in ("question", "answer", "uid"):
             value = getattr(self, name)
@@ -99,6 +87,8 @@ class Example:
         _check_answer_format(self.output_type, self.answer)
         for name in ("lower_limit", "upper_limit"):
             _check_limit(name, getattr(self, name), self.output_type)
+        if registry.task_of(self.source) != self.task:
+            raise FieldError("task", f"{self.task!r} is not the task of {self.source} ({registry.task_of(self.source)!r})")
 
 
 def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:

@@ -117,10 +117,10 @@ def check_data_sources(path: Path, items: Sequence[Item]) -> None:
 
 def check_scoring(preset: str, knobs: dict[str, Any]) -> None:
     """Fail before generating when the reward preset or a knob is wrong (scoring would fail after)."""
-    from med_u1.rewards.config import RewardConfig
+    from med_u1.rewards.contract import resolve_config
 
     try:
-        RewardConfig.from_kwargs({"preset": preset, "answer_from": ANSWER_FROM, **knobs})
+        resolve_config({"preset": preset, "answer_from": ANSWER_FROM, **knobs})
     except (TypeError, ValueError) as error:
         raise UserError(f"reward settings: {error}") from None
 

@@ -13,7 +13,7 @@ from tabulate import tabulate
 from med_u1.errors import UserError
 from med_u1.io import write_jsonl_atomic
 from med_u1.rewards import compute_score
-from med_u1.rewards.config import PRESETS, config_for
+from med_u1.rewards.contract import PRESETS, resolve_config
 from med_u1.rewards.registry import task_of
 from med_u1.rewards.replay import replay_arguments
 
@@ -34,7 +34,7 @@ def parse_knobs(pairs: list[str], preset: str) -> dict[str, str]:
             raise UserError(f"--knob expects NAME=VALUE, got {pair!r}")
         knobs[name.strip()] = value.strip()
     try:
-        config_for(preset, knobs)
+        resolve_config({"preset": preset, **knobs})
     except (TypeError, ValueError) as error:
         raise UserError(f"--knob: {error}") from None
     return knobs
@@ -108,7 +108,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Attach ``medu1 score``."""
     parser = subparsers.add_parser("score", help="score a JSON-lines file of responses")
     parser.add_argument("--input", required=True, help="JSON lines: data_source, response, ground_truth [, extra fields]")
-    parser.add_argument("--preset", default="default", choices=PRESETS)
+    parser.add_argument("--preset", default="default", choices=sorted(PRESETS))
     parser.add_argument("--knob", action="append", default=[], metavar="NAME=VALUE", help="reward knob, repeatable")
     parser.add_argument("--output", help="write each row with its reward dict here (JSON lines, atomic)")
     parser.add_argument(

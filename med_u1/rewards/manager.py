@@ -4,7 +4,8 @@ Select it with ``reward.reward_manager.name=med_u1``; set knobs with
 ``+reward.custom_reward_function.reward_kwargs.<knob>=<value>`` (the same place verl
 reads them for a custom reward function). Unlike verl's ``naive`` manager it passes the
 response's token count and every ``reward_model`` field (limits, budget, options, output
-type) to the verifiers, and it scores in the event loop instead of hopping through a
+type) to the verifiers, reads a multiple-choice row's options from the prompt's option lines
+when the row has none, and it scores in the event loop instead of hopping through a
 thread pool, since a rule-based score takes tens of microseconds.
 
 Tested with verl 0.9.1 (``verl.experimental.reward_loop``).
@@ -12,15 +13,16 @@ Tested with verl 0.9.1 (``verl.experimental.reward_loop``).
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any, Callable
 
 from verl import DataProto
 from verl.experimental.reward_loop.reward_manager import register
 from verl.experimental.reward_loop.reward_manager.base import RewardManagerBase
 
-from med_u1.rewards import compute_score as med_u1_compute_score
-from med_u1.rewards.config import RewardConfig
+from med_u1.rewards import score_row
+from med_u1.rewards.contract import resolve_config
+from med_u1.rewards.mcqa import options_from_prompt
+from med_u1.rewards.registry import task_of
 from med_u1.rewards.row import scoring_extra_info
 
 MANAGER_NAME = "med_u1"
@@ -56,31 +58,45 @@ class MedU1RewardManager(RewardManagerBase):
     ) -> None:
         super().__init__(config, tokenizer, compute_score)
         custom = config.reward.get("custom_reward_function") or {}
-        if custom.get("path"):
-            self.score_fn = compute_score
-        else:
-            knobs = knobs_from_config(config)
-            RewardConfig.from_kwargs(knobs)  # fail at start-up, not at the first sample
-            self.score_fn = partial(med_u1_compute_score, **knobs)
+        #: A custom function configured in verl replaces ours; else the knobs are resolved here,
+        #: once (a bad knob fails at start-up, not at the first sample).
+        self.custom_score = compute_score if custom.get("path") else None
+        self.reward_config = None if self.custom_score else resolve_config(knobs_from_config(config))
 
     async def run_single(self, data: DataProto) -> dict:
         """Score the last sequence of ``data`` (verl passes one prompt's rollout at a time)."""
-        return self.score_row(data, len(data) - 1)
+        return self.score_sequence(data, len(data) - 1)
 
-    def score_row(self, data: DataProto, row: int) -> dict:
+    def score_sequence(self, data: DataProto, row: int) -> dict:
         """Decode row ``row`` of ``data`` and score it; verl's ``{reward_score, reward_extra_info}``."""
         responses = data.batch["responses"][row]
         response_length = int(data.batch["attention_mask"][row, -responses.shape[-1] :].sum())
         response_text = decode_response(self.tokenizer, responses[:response_length].tolist())
         non_tensor = data.non_tensor_batch
+        data_source = non_tensor["data_source"][row]
         reward_model = non_tensor["reward_model"][row]
         extra_info = scoring_extra_info(reward_model, non_tensor.get("extra_info", [None] * len(data))[row], response_length)
-        result = self.score_fn(
-            data_source=non_tensor["data_source"][row],
-            solution_str=response_text,
-            ground_truth=reward_model["ground_truth"],
-            extra_info=extra_info,
-        )
+        if extra_info.get("options") is None and is_multiple_choice(data_source):
+            extra_info["options"] = options_from_prompt(self.prompt_text(data, row)) or None
+        ground_truth = reward_model["ground_truth"]
+        if self.custom_score is None:
+            result = score_row(self.reward_config, data_source, response_text, ground_truth, extra_info).to_dict()
+            return {"reward_score": float(result["score"]), "reward_extra_info": result}
+        result = self.custom_score(data_source=data_source, solution_str=response_text, ground_truth=ground_truth, extra_info=extra_info)
         if not isinstance(result, dict):
             return {"reward_score": float(result), "reward_extra_info": {"acc": float(result)}}
         return {"reward_score": float(result["score"]), "reward_extra_info": dict(result)}
+
+    def prompt_text(self, data: DataProto, row: int) -> str:
+        """The decoded prompt of row ``row`` (left-padded in ``prompts``)."""
+        prompts = data.batch["prompts"][row]
+        mask = data.batch["attention_mask"][row, : prompts.shape[-1]]
+        return decode_response(self.tokenizer, prompts[mask.bool()].tolist())
+
+
+def is_multiple_choice(data_source: str) -> bool:
+    """Whether ``data_source`` is a registered multiple-choice source."""
+    try:
+        return task_of(data_source) == "mcqa"
+    except KeyError:
+        return False

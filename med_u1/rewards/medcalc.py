@@ -1,14 +1,22 @@
 """MedCalc-Bench verifier, following the benchmark's official evaluation rules.
 
 - decimal calculators: correct when the answer lies in [Lower Limit, Upper Limit];
-- integer-score calculators (lower = upper = answer): the answer is rounded first
-  (Python's ``round``, as the official evaluator does);
+- integer-score calculators: the answer is rounded first (Python's ``round``, as the
+  official evaluator does) and compared with the ground truth;
 - dates: compared as dates, however written (``9/23/2014``, ``09/23/2014``, ``2014-09-23``);
-- gestational age ``('17 weeks', '6 days')``: weeks and days compared, however written.
+- gestational age ``('17 weeks', '6 days')``: weeks and days compared, however written
+  (``(17, 6)``, ``[17, 6]``, ``17 weeks and 6 days``).
 
-Numbers may carry units, thousands separators, a leading ``=`` or words around them, or
-scientific notation; NaN and infinity are always wrong. Missing or non-numeric limits fall
-back to ``ground truth +- calc_tolerance`` (5% by default, MedCalc-Bench's own margin).
+The answer is the quantity the model commits to: after the last ``=``, without asides in
+brackets (``24.2 (normal 18.5-24.9)``), the last number that is not part of a unit (``E3 V4 M6,
+total 13`` is 13; ``85 mL/min/1.73 m²`` is 85). A hedge is wrong even when one of its values
+is right: a range (``37-45``, ``3 to 10``, ``between 30 and 45``), ``38 ± 20``, ``38 or 60``,
+a list of numbers, two dates, two gestational ages. NaN and infinity are always wrong.
+
+The output type comes from the row: ``output_type``, else the official calculator id
+(:data:`CALCULATOR_OUTPUT_TYPES`); only a row with neither has it inferred
+(:func:`infer_output_type`). Missing or non-numeric limits fall back to
+``ground truth ± calc_tolerance`` (5% by default, MedCalc-Bench's own margin).
 """
 
 from __future__ import annotations
@@ -19,42 +27,72 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import NamedTuple
 
-from med_u1.rewards.config import CORRECT, WRONG, Reference, RewardConfig, Verdict
-from med_u1.rewards.response import unwrap
+from med_u1.rewards.contract import CORRECT, WRONG, Reference, RewardConfig, Verdict
+from med_u1.rewards.text import unwrap
 
 MAX_CALC_CHARS = 2_000
+OUTPUT_TYPES = ("decimal", "integer", "date", "tuple")
+#: Output type of each official calculator id, as the official evaluator sorts them
+#: (ncbi-nlp/MedCalc-Bench ``evaluation/evaluate.py`` at commit 048ba77d).
+CALCULATOR_OUTPUT_TYPES = {
+    **{calculator: "date" for calculator in (13, 68)},
+    69: "tuple",
+    **{calculator: "integer" for calculator in (4, 15, 16, 17, 18, 20, 21, 25, 27, 28, 29, 32, 33, 36, 43, 45, 48, 51)},
+    **{
+        calculator: "decimal"
+        for calculator in (2, 3, 5, 6, 7, 8, 9, 10, 11, 19, 22, 23, 24, 26, 30, 31, 38, 39, 40, 44, 46, 49, *range(56, 68))
+    },
+}
 
+#: A number standing alone: not glued to a letter (``E3``, ``m2``), not after ``/`` or ``^``
+#: (``/1.73 m²``, ``10^9``), not the base of a power.
 _NUMBER = re.compile(
-    r"(?<![\d.])[-+\u2212]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?(?!\d)"
-    r"|(?<![\d.])[-+\u2212]?\.\d+(?:[eE][-+]?\d+)?"
+    r"(?<![\w.^/])[-+\u2212]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\d^])"
+    r"|(?<![\w.^/])[-+\u2212]?\.\d+(?:[eE][-+]?\d+)?(?![\d^])"
+)
+#: Asides after the value: a bracketed remark (``(normal 18.5-24.9)``), ``out of 10``.
+_ASIDE = re.compile(r"(?<=[\w%\u00b2\u00b3.])\s*(?:\([^()]*\)|\[[^\[\]]*\])|\s+out of\s+\d+", re.IGNORECASE)
+#: Two values offered at once: a range, ``±``, an alternative, a list.
+_HEDGE = re.compile(
+    r"\d\s*(?:-|\u2013|\u2014|\bto\b|\bor\b|\band\b|\u00b1|\+/-|\+-|[,;]\s)\s*[-+\u2212]?\.?\d|\bbetween\b",
+    re.IGNORECASE,
 )
 _DATE_FORMATS = ("%m/%d/%Y", "%Y-%m-%d", "%m-%d-%Y", "%Y/%m/%d", "%B %d, %Y", "%b %d, %Y", "%d %B %Y")
 _DATE_LIKE = re.compile(r"\d{1,4}[/-]\d{1,2}[/-]\d{1,4}|[A-Za-z]{3,9}\.? \d{1,2}, \d{4}|\d{1,2} [A-Za-z]{3,9} \d{4}")
 _WEEKS = re.compile(r"(\d+)\s*(?:weeks?|wks?|w)\b", re.IGNORECASE)
 _DAYS = re.compile(r"(\d+)\s*(?:days?|d)\b", re.IGNORECASE)
-_PAIR = re.compile(r"^\(?\s*['\"]?\s*(\d+)[^\d,]*,\s*['\"]?\s*(\d+)[^\d]*\)?$")
+#: Two whole numbers and a comma, with anything but digits around: ``(17, 6)``, ``[17, 6]``, ``GA: 17, 6``.
+_PAIR = re.compile(r"\D*?(\d+)[^\d,]*,[^\d,]*(\d+)\D*")
+
+
+def committed_part(text: str) -> str:
+    """The part of an answer that states its value: after the last ``=``, without asides."""
+    if "=" in text:
+        text = text.rsplit("=", 1)[1]
+    return _ASIDE.sub("", text)
 
 
 def parse_number(text: str) -> float | None:
-    """The number an answer states: after the last ``=``, the first number found."""
-    if "=" in text:
-        text = text.rsplit("=", 1)[1]
-    match = _NUMBER.search(text)
-    if match is None:
+    """The number an answer commits to (see the module docstring); None for a hedge or no number."""
+    text = committed_part(text)
+    if _HEDGE.search(text):
         return None
-    number = match.group(0)
-    if "," in number or "\u2212" in number:
-        number = number.replace(",", "").replace("\u2212", "-")
-    value = float(number)
+    numbers = _NUMBER.findall(text)
+    if not numbers:
+        return None
+    value = float(numbers[-1].replace(",", "").replace("\u2212", "-"))
     return value if math.isfinite(value) else None
 
 
 def parse_date(text: str) -> date | None:
-    """A calendar date written in any common US/ISO/long form, or None."""
-    match = _DATE_LIKE.search(text)
-    if match is None:
-        return None
-    candidate = match.group(0).replace(".", "")
+    """The one calendar date an answer states, in any common US/ISO/long form; None for none or two."""
+    dates = {_read_date(match.group(0)) for match in _DATE_LIKE.finditer(committed_part(text))}
+    dates.discard(None)
+    return dates.pop() if len(dates) == 1 else None
+
+
+def _read_date(candidate: str) -> date | None:
+    candidate = candidate.replace(".", "")
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(candidate, fmt).date()
@@ -64,13 +102,14 @@ def parse_date(text: str) -> date | None:
 
 
 def parse_weeks_days(text: str) -> tuple[int, int] | None:
-    """``(weeks, days)`` from ``('17 weeks', '6 days')``, ``17 weeks and 6 days``, ``(17, 6)``."""
-    weeks, days = _WEEKS.search(text), _DAYS.search(text)
-    if weeks and days:
-        return int(weeks.group(1)), int(days.group(1))
-    if weeks and not days:
-        return int(weeks.group(1)), 0
-    pair = _PAIR.match(text.strip())
+    """``(weeks, days)`` from ``('17 weeks', '6 days')``, ``17 weeks and 6 days``, ``17w 6d``, or two
+    numbers and a comma (``(17, 6)``, ``[17, 6]``); None for none or two ages."""
+    if "=" in text:
+        text = text.rsplit("=", 1)[1]
+    weeks, days = _WEEKS.findall(text), _DAYS.findall(text)
+    if weeks:
+        return (int(weeks[0]), int(days[0]) if days else 0) if len(weeks) == 1 and len(days) <= 1 else None
+    pair = _PAIR.fullmatch(text.strip())
     return (int(pair.group(1)), int(pair.group(2))) if pair else None
 
 
@@ -82,18 +121,34 @@ def _as_float(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def answer_kind(ground_truth: str, lower: str, upper: str, output_type: str) -> str:
-    """``date``, ``tuple``, ``integer`` or ``decimal``: the stated output type, else inferred."""
-    if output_type in ("date", "tuple", "integer", "decimal"):
+def output_type_of(ground_truth: str, lower: str, upper: str, output_type: str) -> str:
+    """``date``, ``tuple``, ``integer`` or ``decimal``: the row's output type, else inferred."""
+    if output_type in OUTPUT_TYPES:
         return output_type
+    return infer_output_type(ground_truth, lower, upper)
+
+
+def calculator_output_type(calculator_id: object) -> str | None:
+    """The official output type of a MedCalc-Bench calculator id (``"13"``, ``13``, ``13.0``), if known."""
+    number = _as_float(calculator_id)
+    return CALCULATOR_OUTPUT_TYPES.get(int(number)) if number is not None and number.is_integer() else None
+
+
+def infer_output_type(ground_truth: str, lower: str | None, upper: str | None) -> str:
+    """The output type of a row that states neither an output type nor a calculator id.
+
+    ``tuple`` when the ground truth names weeks; ``date`` when it is a date written with ``/``;
+    ``integer`` when it is a whole number written without a point, both limits equal it and it
+    is not 0 (a decimal calculator whose truth is 0 gets the limits 0/0 too); else ``decimal``,
+    so a row without limits gets the ``calc_tolerance`` margin.
+    """
     if "week" in ground_truth.lower():
         return "tuple"
-    if parse_date(ground_truth) is not None and "/" in ground_truth:
+    if "/" in ground_truth and parse_date(ground_truth) is not None:
         return "date"
     truth = _as_float(ground_truth)
-    if truth is not None and truth.is_integer() and "." not in ground_truth:
-        low, high = _as_float(lower), _as_float(upper)
-        if (low is None and high is None) or (low == truth and high == truth):
+    if truth is not None and truth.is_integer() and truth != 0 and "." not in ground_truth:
+        if _as_float(lower) == truth and _as_float(upper) == truth:
             return "integer"
     return "decimal"
 
@@ -110,7 +165,7 @@ class CalcTruth(NamedTuple):
 @lru_cache(maxsize=8192)
 def read_calc_truth(ground_truth: str, lower: str, upper: str, output_type: str, tolerance: float) -> CalcTruth:
     """Parse a ground truth once (a GRPO group of rollouts shares it); limits as ``str``."""
-    kind = answer_kind(ground_truth, lower, upper, output_type)
+    kind = output_type_of(ground_truth, lower, upper, output_type)
     if kind == "date":
         return CalcTruth(kind, parse_date(ground_truth))
     if kind == "tuple":

@@ -17,10 +17,13 @@ import math
 import re
 from collections import Counter
 
-from med_u1.rewards.config import RewardConfig
-from med_u1.rewards.length import medu1_exact, medu1_max
+from med_u1.errors import UserError
+from med_u1.rewards.contract import Budget, Reference, Result, RewardConfig, ScoreInput, register_preset
 from med_u1.rewards.open_text import MAX_OPEN_CHARS, ngrams
-from med_u1.rewards.response import ANSWER_CLOSE, ANSWER_OPEN, TagLayout
+
+ANSWER_OPEN, ANSWER_CLOSE = "<answer>", "</answer>"
+#: The tags of the reference's structure check, in their required order.
+REFERENCE_TAGS = ("<think>", "</think>", ANSWER_OPEN, ANSWER_CLOSE)
 
 #: The reference splits on the first of these it finds, in this order.
 REFERENCE_HEADERS = ("Assistant:", "<|im_start|>assistant", "<|start_header_id|>assistant<|end_header_id|>")
@@ -79,10 +82,12 @@ def reference_answer(response: str) -> str | None:
     return response[start + len(ANSWER_OPEN) : close].strip()
 
 
-def reference_structure_ok(layout: TagLayout) -> bool:
-    """Each tag exactly once and first positions in think/answer order (text around is free)."""
-    think_open, think_close, answer_open, answer_close = layout.firsts
-    return layout.counts == (1, 1, 1, 1) and think_open <= think_close <= answer_open <= answer_close
+def reference_structure_ok(response: str) -> bool:
+    """Each tag exactly once, in think/answer order (text around them is free)."""
+    if any(response.count(tag) != 1 for tag in REFERENCE_TAGS):
+        return False
+    think_open, think_close, answer_open, answer_close = (response.find(tag) for tag in REFERENCE_TAGS)
+    return think_open <= think_close <= answer_open <= answer_close
 
 
 def vqa_normalise(text: str) -> str:
@@ -174,56 +179,73 @@ def _calc_correct(answer: str | None, ground_truth: str, lower: object, upper: o
     return low <= value <= high
 
 
-def _delta(num_tokens: int | None, used: float | None) -> float:
-    if num_tokens is None or num_tokens == -1 or used is None:
-        return 0
-    if num_tokens < 0:
-        return max(-1, medu1_max(num_tokens, float(used)))
-    return medu1_exact(num_tokens, float(used))
+def medu1_exact(num_tokens: int, used: float) -> float:
+    """Med-U1's exact-budget term: ``clip(1 - |n - N| / 1500, -1, 1)``."""
+    return min(max(1.0 - abs(used - num_tokens) / 1500.0, -1.0), 1.0)
 
 
-def score_medu1(
-    task: str,
-    solution_str: str,
-    ground_truth: str,
-    lower_limit: object,
-    upper_limit: object,
-    num_tokens: int | None,
-    response_length: float | None,
-    config: RewardConfig,
-) -> dict:
-    """The reference reward (``score``), validation metric (``acc``) and their parts."""
-    response = reference_response(solution_str)
+def medu1_max(num_tokens: int, used: float) -> float:
+    """Med-U1's maximum-budget term ``clip(-(n - |N|) / 500, -1, 1)``: any response shorter than the budget earns."""
+    return min(max(-(used - abs(num_tokens)) / 500.0, -1.0), 1.0)
+
+
+def reference_length_term(budget: Budget) -> float:
+    """The reference's length term (none without a budget or a token count)."""
+    if budget.num_tokens is None or budget.num_tokens == -1 or budget.used is None:
+        return 0.0
+    if budget.num_tokens < 0:
+        return medu1_max(budget.num_tokens, budget.used)
+    return medu1_exact(budget.num_tokens, budget.used)
+
+
+def _mcqa_answer_score(answer: str, reference: Reference, config: RewardConfig) -> tuple[float, float]:
+    """String equality with a letter ground truth; 0 (no signal) for any other ground truth."""
+    truth = reference.ground_truth
+    if truth not in REFERENCE_LETTERS:
+        return 0, 1.0 if answer == truth else 0.0
+    return (1, 1.0) if answer == truth else (-1, 0.0)
+
+
+def _calc_answer_score(answer: str, reference: Reference, config: RewardConfig) -> tuple[float, float]:
+    correct = _calc_correct(answer, reference.ground_truth, reference.lower_limit, reference.upper_limit)
+    return (1, 1.0) if correct else (-1, 0.0)
+
+
+def _open_answer_score(answer: str, reference: Reference, config: RewardConfig) -> tuple[float, float]:
+    return _open_text_answer_score(answer, reference.ground_truth, config)
+
+
+#: The tasks the reference reward knows, each with its ``(answer score, validation metric)``.
+REFERENCE_TASKS = {"mcqa": _mcqa_answer_score, "calc": _calc_answer_score, "open": _open_answer_score}
+
+
+def score(task: str, row: ScoreInput, config: RewardConfig) -> Result:
+    """The reference reward (``score``), validation metric (``acc``) and their parts, for the
+    first reference (the reference code knows only one)::
+
+        score = format (+1 / -1) + answer (+1 / -1, or -2 without an answer) + length
+    """
+    if task not in REFERENCE_TASKS:
+        raise UserError(
+            f"the medu1 preset reproduces the reference reward, which has no rule for task {task!r} "
+            f"(it knows {', '.join(REFERENCE_TASKS)}); score this data source with another preset"
+        )
+    reference = row.references[0]
+    response = reference_response(row.response)
     answer = reference_answer(response)
-    if config.check_think:
-        format_ok = reference_structure_ok(TagLayout.of(response))
-    else:
-        format_ok = answer is not None
-    format_score = 1 if format_ok else -1
-
-    acc = 0.0
-    length = 0.0
-    if task == "calc":
-        acc = 1.0 if _calc_correct(answer, ground_truth, lower_limit, upper_limit) else 0.0
+    format_ok = reference_structure_ok(response) if config.check_think else answer is not None
     if answer:
-        if task == "open":
-            answer_score, acc = _open_text_answer_score(answer, ground_truth, config)
-        elif task == "calc":
-            answer_score = 1 if acc else -1
-        elif ground_truth in REFERENCE_LETTERS:
-            answer_score = 1 if answer == ground_truth else -1
-        else:
-            answer_score = 0
-        if task == "mcqa":
-            acc = 1.0 if answer == ground_truth else 0.0
-        length = _delta(num_tokens, response_length)
-        answer_score = answer_score + length
+        answer_score, acc = REFERENCE_TASKS[task](answer, reference, config)
+        length = reference_length_term(row.budget)
     else:
-        answer_score = -2
-    return {
-        "score": float(format_score + answer_score),
-        "acc": acc,
-        "format": 1.0 if format_ok else 0.0,
-        "length": float(length),
-        "pred": answer,
-    }
+        answer_score, acc, length = -2, 0.0, 0.0
+    return Result(
+        score=float((1 if format_ok else -1) + answer_score + length),
+        acc=acc,
+        format=1.0 if format_ok else 0.0,
+        length=float(length),
+        pred=answer,
+    )
+
+
+register_preset("medu1", score, "the reference Med-U1 reward, defects included, in [-3, 3]")

@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 
-from med_u1.rewards.config import Reference, RewardConfig, Verdict
+from med_u1.rewards.contract import Reference, RewardConfig, Verdict
 
 MAX_NGRAM_ORDER = 4
 #: Answers are scored on their first this-many characters (see ``open_text_score``).
@@ -156,7 +156,10 @@ def sentence_bleu(hypothesis: str, reference: str) -> float:
     """Sentence BLEU (0-100), equal to ``sacrebleu.sentence_bleu(h, [r], lowercase=True)``."""
     ref_tables, ref_len = _reference_ngrams(reference)
     tokens = bleu_tokens(hypothesis)
-    correct = [clipped_matches(ngrams(tokens, order + 1), table) for order, table in enumerate(ref_tables)]
+    correct: list[int] = []
+    for order, table in enumerate(ref_tables, start=1):
+        # an n-gram can match only if its first n-1 tokens do: after an order without a match, none
+        correct.append(clipped_matches(ngrams(tokens, order), table) if order == 1 or correct[-1] else 0)
     total = [max(len(tokens) - order, 0) for order in range(MAX_NGRAM_ORDER)]
     return bleu_from_counts(correct, total, len(tokens), ref_len)
 

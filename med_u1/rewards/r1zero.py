@@ -20,6 +20,10 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from med_u1.errors import UserError
+from med_u1.rewards.contract import Reference, Result, RewardConfig, ScoreInput, register_preset
+from med_u1.rewards.default import END_MARKERS, response_start
+
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 ANSWER_OPEN, ANSWER_CLOSE = "<answer>", "</answer>"
 XML_TAGS = (THINK_OPEN, THINK_CLOSE, ANSWER_OPEN, ANSWER_CLOSE)
@@ -98,3 +102,55 @@ def r1zero_score(completion: str, letter: str, option_text: str | None) -> R1Zer
         strict_format(completion),
         xml_count(completion),
     )
+
+
+def correct_option_text(reference: Reference) -> str | None:
+    """The text of the option the ground-truth letter names, when the row lists its options."""
+    options = reference.options
+    if hasattr(options, "get"):
+        text = options.get(reference.ground_truth)
+        return str(text) if text is not None else None
+    return None
+
+
+def completion_text(text: str) -> str:
+    """The completion as TRL hands it to a reward: after the chat header and its line break,
+    without trailing end-of-turn tokens (TRL decodes without special tokens)."""
+    start = response_start(text)
+    if start and text.startswith("\n", start):
+        start += 1
+    end = len(text)
+    while True:
+        stop = end
+        while stop > start and text[stop - 1].isspace():
+            stop -= 1
+        marker = next((marker for marker in END_MARKERS if text.endswith(marker, start, stop)), None)
+        if marker is None:
+            return text[start:end]
+        end = stop - len(marker)
+
+
+def score(task: str, row: ScoreInput, config: RewardConfig) -> Result:
+    """The ``r1zero`` preset: Medical R1-Zero's summed reward (0-5) against the first reference.
+
+    Multiple-choice rows only (the original knows nothing else); ``acc`` is 1 when the
+    accuracy term gives any credit, ``format`` the strict-format term.
+    """
+    if task != "mcqa":
+        raise UserError(
+            f"the r1zero preset scores multiple-choice rows only, not task {task!r}: "
+            "use it on multiple-choice data, or another preset (default, medu1, medrlvr)"
+        )
+    reference = row.references[0]
+    completion = completion_text(row.response)
+    terms = r1zero_score(completion, reference.ground_truth.strip(), correct_option_text(reference))
+    return Result(
+        score=terms.total,
+        acc=1.0 if terms.accuracy > 0 else 0.0,
+        format=terms.strict_format,
+        length=0.0,
+        pred=answer_span(completion),
+    )
+
+
+register_preset("r1zero", score, "Medical R1-Zero's reward: accuracy 2/1/0 + soft and strict format + tag count, in [0, 5]")

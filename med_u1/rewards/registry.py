@@ -1,9 +1,10 @@
-"""Which verifier checks which dataset: ``data_source -> task -> verifier``.
+"""The task table: ``data_source -> task -> verifier``, the one place a source's task is named.
 
-Adding a dataset is one ``register_data_source`` line; adding a verifier is one module
-with a function ``(pred, reference, config) -> Verdict`` and one ``register_task`` call.
-Third-party packages register more through the ``med_u1.rewards`` entry-point group:
-each entry point names a module (or callable) that calls these functions when loaded.
+Data building (which sources exist, which task each row has) and rewards (which verifier
+checks an answer) both read it. Adding a dataset is one ``register_data_source`` call; adding a
+verifier is a function ``(pred, reference, config) -> Verdict`` and one ``register_task`` call.
+Third-party packages register more through the ``med_u1.rewards`` entry-point group: each entry
+point names a module (or callable) that calls these functions when loaded.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import logging
 from importlib.metadata import entry_points
 from typing import Callable
 
-from med_u1.rewards.config import Reference, RewardConfig, Verdict
+from med_u1.errors import UserError
+from med_u1.rewards.contract import Reference, RewardConfig, Verdict
 from med_u1.rewards.mcqa import verify_mcqa
 from med_u1.rewards.medcalc import verify_medcalc
 from med_u1.rewards.open_text import verify_open_text
@@ -22,25 +24,43 @@ logger = logging.getLogger(__name__)
 Verifier = Callable[[str, Reference, RewardConfig], Verdict]
 ENTRY_POINT_GROUP = "med_u1.rewards"
 
+#: task -> verifier
 TASKS: dict[str, Verifier] = {}
+#: data source (canonical name or alias) -> task
 DATA_SOURCES: dict[str, str] = {}
+#: alias -> canonical data source
+ALIASES: dict[str, str] = {}
 _entry_points_loaded = False
 
 
-def register_task(name: str, verifier: Verifier) -> None:
-    """Make ``verifier`` available as task ``name``."""
+def register_task(name: str, verifier: Verifier, *, replace: bool = False) -> None:
+    """Make ``verifier`` available as task ``name``; a taken name needs ``replace=True``."""
+    if name in TASKS and not replace:
+        raise UserError(f"reward task {name!r} is already registered; pass replace=True to replace it")
     TASKS[name] = verifier
 
 
-def register_data_source(data_source: str, task: str) -> None:
-    """Route rows whose ``data_source`` is ``data_source`` to ``task``'s verifier."""
+def register_data_source(data_source: str, task: str, *, aliases: tuple[str, ...] = (), replace: bool = False) -> None:
+    """Route rows whose ``data_source`` is ``data_source`` (or one of ``aliases``) to ``task``'s verifier.
+
+    Registering a name that is already routed is an error unless ``replace=True``.
+    """
     if task not in TASKS:
-        raise ValueError(f"cannot route data source {data_source!r} to unknown task {task!r}; tasks: {sorted(TASKS)}")
-    DATA_SOURCES[data_source] = task
+        raise UserError(f"cannot route data source {data_source!r} to unknown task {task!r}; tasks: {', '.join(sorted(TASKS))}")
+    names = (data_source, *aliases)
+    taken = [name for name in names if name in DATA_SOURCES]
+    if taken and not replace:
+        raise UserError(
+            f"data source {', '.join(map(repr, taken))} is already registered (task {DATA_SOURCES[taken[0]]!r}); "
+            "pass replace=True to replace it"
+        )
+    for name in names:
+        DATA_SOURCES[name] = task
+    ALIASES.update(dict.fromkeys(aliases, data_source))
 
 
 def task_of(data_source: str) -> str:
-    """The task name of ``data_source``; an unknown source is an error naming the known ones."""
+    """The task name of ``data_source``; an unknown source is a ``KeyError`` naming the known ones."""
     task = DATA_SOURCES.get(data_source)
     if task is None:
         _load_entry_points()
@@ -56,6 +76,17 @@ def task_of(data_source: str) -> str:
 def verifier_of(data_source: str) -> Verifier:
     """The verifier that checks answers for ``data_source``."""
     return TASKS[task_of(data_source)]
+
+
+def canonical_source(data_source: str) -> str:
+    """The canonical name of a registered ``data_source`` (itself unless it is an alias)."""
+    task_of(data_source)
+    return ALIASES.get(data_source, data_source)
+
+
+def canonical_sources(task: str | None = None) -> tuple[str, ...]:
+    """The registered canonical data sources (of ``task`` when given), in registration order."""
+    return tuple(name for name, routed in DATA_SOURCES.items() if name not in ALIASES and task in (None, routed))
 
 
 def _load_entry_points() -> None:
@@ -74,7 +105,13 @@ register_task("mcqa", verify_mcqa)
 register_task("calc", verify_medcalc)
 register_task("open", verify_open_text)
 
-for _source in ("MedQA", "MedQA-USMLE", "MedXpertQA", "MedIQ", "MediQ", "EHRNoteQA", "MedMCQA", "MMLU-Pro", "GPQA", "PubMedQA"):
-    register_data_source(_source, "mcqa")
+register_data_source("MedQA", "mcqa", aliases=("MedQA-USMLE",))
+register_data_source("MedXpertQA", "mcqa")
 register_data_source("MedCalc-Bench", "calc")
+register_data_source("MedIQ", "mcqa", aliases=("MediQ",))
+register_data_source("EHRNoteQA", "mcqa")
 register_data_source("medical-o1-reasoning-SFT", "open")
+register_data_source("MMLU-Pro", "mcqa")
+register_data_source("PubMedQA", "mcqa")
+register_data_source("MedMCQA", "mcqa")
+register_data_source("GPQA", "mcqa")

@@ -22,6 +22,7 @@ def test_valid_example_keeps_fields():
         ({"options": {"A": "one", "b": "two"}}, "options"),
         ({"source": "MedQA-USMLE"}, "source"),
         ({"task": "qa"}, "task"),
+        ({"task": "open", "output_type": "text", "options": None}, "task"),  # not MedQA's task in the task table
         ({"question": "  "}, "question"),
         ({"task": "calc", "output_type": "decimal", "options": None, "answer": "1.5", "lower_limit": "x"}, "lower_limit"),
         ({"task": "calc", "output_type": "date", "options": None, "answer": "2021-01-02"}, "answer"),

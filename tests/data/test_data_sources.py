@@ -13,7 +13,7 @@ from med_u1.data.loading import load_examples
 from med_u1.data.record import RecordError
 from med_u1.data.sources import SOURCES, get_source
 from med_u1.data.sources.gpqa import shuffled_options
-from med_u1.data.sources.medcalc import infer_output_type
+from med_u1.rewards.medcalc import infer_output_type
 
 # (loader, fixture, data_source, examples kept, left out of the subset, first answer, output types)
 FIXTURE_CASES = [
@@ -149,7 +149,7 @@ def test_medu1_rows_rebuild_byte_identical_prompts(dev_raw_files, name):
 
 def test_medcalc_output_types_inferred_from_answers_and_limits(dev_raw_files):
     examples = load_examples("medu1", str(dev_raw_files["medcalc_bench"]), "test").examples
-    assert Counter(e.output_type for e in examples) == {"decimal": 107, "integer": 77, "date": 12, "tuple": 4}
+    assert Counter(e.output_type for e in examples) == {"decimal": 111, "integer": 73, "date": 12, "tuple": 4}
     for example in examples:
         if example.output_type == "integer":
             assert example.lower_limit == example.upper_limit and float(example.answer) == float(example.lower_limit)

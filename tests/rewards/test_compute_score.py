@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from med_u1.rewards import compute_score
-from med_u1.rewards.config import RewardConfig, config_for
+from med_u1.rewards.contract import PRESETS, Budget, Reference, Result, RewardConfig, ScoreInput, resolve_config
 
 GOOD = "<think>The pericardium fills with blood.</think>\n<answer>B</answer>"
 KEYS = {"score", "acc", "format", "length", "pred"}
@@ -48,12 +48,31 @@ def test_unknown_data_source_names_it_and_the_registered_ones():
 
 
 @pytest.mark.parametrize("preset", ["default", "medu1"])
-def test_a_preset_alone_is_configured_as_when_read_from_knobs(preset):
-    assert config_for(preset, {}) == RewardConfig.from_kwargs({"preset": preset})
-    assert config_for(preset, {"format_weight": "0.2"}) == RewardConfig.from_kwargs({"preset": preset, "format_weight": 0.2})
+def test_knobs_resolve_once_into_a_typed_config(preset):
+    assert resolve_config({"preset": preset}) == RewardConfig(preset=preset)
+    resolved = resolve_config({"preset": preset, "format_weight": "0.2", "think_in_prompt": "true"})
+    assert resolved == RewardConfig(preset=preset, format_weight=0.2, think_in_prompt=True)
+    assert resolve_config({"preset": preset, "format_weight": "0.2", "think_in_prompt": "true"}) is resolved  # cached
 
 
-@pytest.mark.parametrize("knobs", [{"presett": "medu1"}, {"preset": "other"}, {"preset": None}, {"preset": ["medu1"]}, {"format_weight": "heavy"}, {"length_weight": -1}])
+def test_a_preset_scores_a_typed_input_into_a_result():
+    row = ScoreInput(response=GOOD, references=(Reference("C"), Reference("B")), budget=Budget(num_tokens=1000, used=1000))
+    result = PRESETS["default"].score("mcqa", row, RewardConfig())
+    assert result == Result(score=1.5, acc=1.0, format=1.0, length=0.0, pred="B")
+    assert result.to_dict() == compute_score("MedXpertQA", GOOD, ["C", "B"], {"num_tokens": 1000, "response_length": 1000})
+
+
+def test_answer_from_any_reads_untagged_answers_and_still_reports_the_format():
+    untagged = "Let me think about the pericardium.\n\nThe answer is B."
+    assert compute_score("MedXpertQA", untagged, "B")["acc"] == 0.0  # default: the <answer> block only
+    result = compute_score("MedXpertQA", untagged, "B", answer_from="any")
+    assert (result["acc"], result["format"], result["pred"]) == (1.0, 0.0, "B.")
+    assert compute_score("MedXpertQA", GOOD, "B", answer_from="any") == compute_score("MedXpertQA", GOOD, "B")
+    calc = compute_score("MedCalc-Bench", "BMI = 70 / 1.7^2\nAnswer: 24.2 kg/m2", "24.2", {"lower_limit": "23", "upper_limit": "25.4"}, answer_from="any")
+    assert calc["acc"] == 1.0
+
+
+@pytest.mark.parametrize("knobs", [{"presett": "medu1"}, {"preset": "other"}, {"preset": None}, {"preset": ["medu1"]}, {"format_weight": "heavy"}, {"length_weight": -1}, {"answer_from": "free"}])
 def test_bad_knobs_are_errors(knobs):
     with pytest.raises((TypeError, ValueError)):
         compute_score("MedXpertQA", GOOD, "B", **knobs)

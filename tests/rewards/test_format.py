@@ -1,36 +1,23 @@
-"""Structure reward: one think block then one answer block, nothing else around them."""
+"""The response, its format and its answer: where the response is, the think/answer rule, answer extraction."""
 
-from collections import Counter
+import re
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from med_u1.rewards.format import anchored_structure, read_structure, structure_ok
-from med_u1.rewards.response import (
-    END_MARKERS,
-    MAX_ANGLES_SCANNED,
-    MAX_BOXED_CHARS,
-    MAX_TRAILER_MARKERS,
-    MAX_WRAPPED_CHARS,
-    RESPONSE_MARKERS,
-    TagLayout,
-    extract_answer,
-    isolate_response,
-    last_boxed,
-    response_bounds,
-    response_start,
-    unwrap,
-)
+from med_u1.rewards.default import END_MARKERS, MAX_BOXED_CHARS, RESPONSE_MARKERS, final_answer, follows_format, last_boxed, response_start
+from med_u1.rewards.text import MAX_WRAPPED_CHARS, unwrap
 
 
-def ok(response: str, **kwargs) -> bool:
-    return structure_ok(response, TagLayout.of(response), **kwargs)
+def the_response(text: str) -> str:
+    return text[response_start(text) :]
 
 
 def test_clean_structure_passes():
-    assert ok("<think>\nreasoning\n</think>\n<answer>B</answer>")
-    assert ok("  <think>x</think><answer>B</answer>\n")
+    assert follows_format("<think>\nreasoning\n</think>\n<answer>B</answer>")
+    assert follows_format("  <think>x</think><answer>B</answer>\n")
+    assert follows_format("<think>x</think><answer>< 5 mg</answer>")  # a '<' in the answer is not a tag
 
 
 @pytest.mark.parametrize(
@@ -50,27 +37,33 @@ def test_clean_structure_passes():
     ],
 )
 def test_broken_structures_fail(response):
-    assert not ok(response)
+    assert not follows_format(response)
 
 
 def test_think_opened_by_the_prompt():
-    assert ok("reasoning</think><answer>B</answer>", think_in_prompt=True)
-    assert not ok("<think>reasoning</think><answer>B</answer>", think_in_prompt=True)
+    assert follows_format("reasoning</think><answer>B</answer>", think_in_prompt=True)
+    assert not follows_format("<think>reasoning</think><answer>B</answer>", think_in_prompt=True)
 
 
-def test_isolate_response_after_chat_header_and_without_end_tokens():
+TAGS = ("<think>", "</think>", "<answer>", "</answer>")
+_NO_TAG = "(?:(?!</?think>|</?answer>).)*"
+#: The rule as the docs state it, as one regular expression (fine for short test strings).
+_END = "(?:\\s|" + "|".join(map(re.escape, END_MARKERS)) + ")*"
+_RULE = re.compile(rf"\s*<think>{_NO_TAG}</think>\s*<answer>{_NO_TAG}</answer>{_END}", re.DOTALL)
+_RULE_THINK_IN_PROMPT = re.compile(rf"{_NO_TAG}</think>\s*<answer>{_NO_TAG}</answer>{_END}", re.DOTALL)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from([*TAGS, "<", "<thin", "B", " ", "\n", "</", "answer>", "<eos>", "<|im_end|>"]), max_size=40).map("".join), st.booleans())
+def test_follows_format_is_the_documented_rule(response, think_in_prompt):
+    rule = _RULE_THINK_IN_PROMPT if think_in_prompt else _RULE
+    assert follows_format(response, think_in_prompt=think_in_prompt) == bool(rule.fullmatch(response))
+
+
+def test_the_response_after_the_chat_header():
     text = "<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\n<think>x</think><answer>B</answer><|im_end|><|endoftext|>"
-    assert isolate_response(text) == "\n<think>x</think><answer>B</answer>"
-    assert isolate_response("<think>x</think><answer>B</answer>") == "<think>x</think><answer>B</answer>"
-
-
-def strip_end_markers(text: str) -> str:
-    """The obvious copying oracle for response_bounds' end: drop trailing end tokens and white space."""
-    text = text.rstrip()
-    while text.endswith(END_MARKERS):
-        marker = next(marker for marker in END_MARKERS if text.endswith(marker))
-        text = text[: -len(marker)].rstrip()
-    return text
+    assert the_response(text) == "\n<think>x</think><answer>B</answer><|im_end|><|endoftext|>"
+    assert the_response("<think>x</think><answer>B</answer>") == "<think>x</think><answer>B</answer>"
 
 
 @pytest.mark.parametrize(
@@ -81,41 +74,62 @@ def strip_end_markers(text: str) -> str:
         "<bos><start_of_turn>user\nQ<end_of_turn>\n<start_of_turn>model",
     ],
 )
-def test_isolate_response_after_each_templates_first_marker(prompt):
+def test_the_response_after_each_templates_first_marker(prompt):
     marker = next(marker for marker in RESPONSE_MARKERS if marker in prompt)
-    response = f"\n<think>x {marker} y</think><answer>B</answer>"
-    assert isolate_response(prompt + response + "<|im_end|>") == response
+    response = f"\n<think>x {marker} y</think><answer>B</answer><|im_end|>"
+    assert the_response(prompt + response) == response
 
 
-@pytest.mark.parametrize(
-    "tail", ["", "  \n", "<|im_end|>", "<|im_end|>\n<|endoftext|>", " </s> <eos>\n", "<|eot_id|><end_of_turn>"]
-)
-def test_response_bounds_cut_what_strip_end_markers_strips(tail):
-    text = "<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\n<think>a < b</think><answer>x > y</answer>" + tail
-    start, end = response_bounds(text)
-    assert text[start:end] == strip_end_markers(text[start:]) == "\n<think>a < b</think><answer>x > y</answer>"
+@pytest.mark.parametrize("marker", RESPONSE_MARKERS)
+def test_a_marker_inside_a_response_passed_alone_does_not_move_its_start(marker):
+    response = f"chatter {marker}<think>x</think><answer>C</answer>"
+    assert the_response(response) == response
+    assert not follows_format(the_response(response))
 
 
-@settings(max_examples=500, deadline=None)
-@given(st.lists(st.sampled_from(["<|im_start|>assistant", "<|im_end|>", "</s>", "<", ">", "x", " ", "\n", "<eos>", "eos>", "<|"]), max_size=30).map("".join))
-def test_response_bounds_agree_with_strip_end_markers(text):
-    start, end = response_bounds(text)
-    marker = text.find("<|im_start|>assistant")
-    assert text[start:end] == strip_end_markers(text[marker + 21 :] if marker >= 0 else text)
-
-
-def test_response_bounds_cut_any_number_of_end_tokens():
-    response = "\n<think>x</think><answer>B</answer>"
-    for tail in ("<|endoftext|>" * 5_000, "<eos>\n" * 5_000, " " * 100_000):
-        text = "<|im_start|>assistant" + response + tail
-        assert isolate_response(text) == strip_end_markers(response + tail) == response
+@pytest.mark.parametrize("tail", ["", "  \n", "<|im_end|>", "<|im_end|>\n<|endoftext|>", " </s> <eos>\n", "<|eot_id|><end_of_turn>", "<eos>" * 200_000])
+def test_end_of_turn_tokens_after_the_answer_block_count_as_white_space(tail):
+    assert follows_format("<think>x</think><answer>B</answer>" + tail)
+    assert not follows_format("<think>x</think><answer>B</answer>" + tail + "x")
+    assert not follows_format("<think>x</think><|im_end|><answer>B</answer>" + tail)
 
 
 def test_answer_extraction_last_block_then_boxed():
-    assert extract_answer("<answer>A</answer> then <answer> B </answer>") == "B"
-    assert extract_answer("no tags, \\boxed{\\frac{1}{2}} at last") == "\\frac{1}{2}"
-    assert extract_answer("nothing here") is None
+    assert final_answer("<answer>A</answer> then <answer> B </answer>") == "B"
+    assert final_answer("no tags, \\boxed{\\frac{1}{2}} at last") == "\\frac{1}{2}"
+    assert final_answer("nothing here") is None
+    assert final_answer("<answer>  </answer>") is None
     assert last_boxed("\\boxed{unclosed") is None
+
+
+@pytest.mark.parametrize(
+    "response,answer",
+    [
+        ("Reasoning.\n\nThe answer is B.", "B."),
+        ("Reasoning... so the final answer is: (C) Hypoxia", "(C) Hypoxia"),
+        ("Answer: 24.2 kg/m2\n", "24.2 kg/m2"),
+        ("The answer is A, but wait. Answer: B", "B"),
+        ("We compute the score.\nTotal is thirteen\n13", "13"),
+        ("Long reasoning.\n\\boxed{D}\nSo the answer is C.", "D"),  # a box comes first
+        ("<think>the answer is A</think>\nB", "B"),  # only the text after the thinking
+        ("<think>x</think><answer>E</answer> the answer is F", "E"),  # an answer block comes first
+        ("It is a long final line, longer than anything a bare reply holds", None),
+        ("", None),
+    ],
+)
+def test_answer_from_any_reads_free_text(response, answer):
+    assert final_answer(response, answer_from="any") == answer
+
+
+def test_answers_are_read_in_place_after_the_prompt():
+    text = "<|im_start|>user\nWrite <answer>A</answer> or \\boxed{A}<|im_end|>\n<|im_start|>assistant\nThe answer is C."
+    start = response_start(text)
+    assert final_answer(text, start) is None and final_answer(text, start, answer_from="any") == "C."
+    assert not follows_format(text, start)
+
+
+def test_answer_from_tag_ignores_free_text():
+    assert final_answer("Reasoning.\n\nThe answer is B.", answer_from="tag") is None
 
 
 def test_boxed_braces_balance_within_the_window():
@@ -131,69 +145,10 @@ def test_unwrap_peels_nested_wrappers_of_short_answers_only():
     assert unwrap(f"  {long_answer} ") == long_answer
 
 
-@settings(max_examples=1500, deadline=None)
-@given(st.lists(st.sampled_from(["<think>", "</think>", "<answer>", "</answer>", "<", "<<", "<thin", "x", " ", "\n", "<|im_end|>"]), max_size=120).map("".join))
-def test_angle_hopping_layout_equals_the_regex_layout(response):
-    """Short strings take the ``<``-hopping path, tag soup the regex path; both must agree."""
-    assert TagLayout.of(response) == TagLayout.of_soup(response)
-
-
-def test_layout_paths_agree_on_real_responses(bench_responses):
-    for row in bench_responses:
-        response = isolate_response(row["solution_str"])
-        assert TagLayout.of(response) == TagLayout.of_soup(response)
-
-
-def full_check(response: str, think_in_prompt: bool = False) -> tuple[bool, str | None]:
-    return structure_ok(response, TagLayout.of(response), think_in_prompt), extract_answer(response)
-
-
-@settings(max_examples=3000, deadline=None)
-@given(
-    st.lists(st.sampled_from(["<think>", "</think>", "<answer>", "</answer>", "<", "<thin", "B", " ", "\n", "<|im_end|>"]), max_size=40).map("".join),
-    st.booleans(),
-)
-def test_read_structure_equals_the_full_check(response, think_in_prompt):
-    """The anchored shortcut for well-formed responses never changes a verdict or an answer."""
-    assert read_structure(response, think_in_prompt=think_in_prompt) == full_check(strip_end_markers(response), think_in_prompt)
-
-
-@settings(max_examples=1000, deadline=None)
-@given(
-    st.lists(st.sampled_from(["<think>", "</think>", "<answer>", "</answer>", "<", "B", " ", "\n"]), max_size=30).map("".join),
-    st.lists(st.sampled_from(END_MARKERS + (" ", "\n", "<", "x")), max_size=4).map("".join),
-)
-def test_read_structure_in_place_equals_the_full_check_on_the_copy(response, tail):
-    """In place, searches may run past the response's end into end tokens; verdicts must not change."""
-    text = "<|im_start|>user\nQ<|im_end|><|im_start|>assistant" + response + tail
-    assert read_structure(text, response_start(text)) == full_check(isolate_response(text))
-
-
-def test_read_structure_equals_the_full_check_on_real_responses(bench_responses):
-    decided = Counter()
+def test_the_format_verdict_on_real_responses_matches_the_rule(bench_responses):
     for row in bench_responses:
         text = row["solution_str"]
-        response = isolate_response(text)
-        assert read_structure(text, response_start(text)) == read_structure(response) == full_check(response)
-        decided[anchored_structure(response)[0]] += 1
-    assert decided[True] > 0 and decided[False] > 0
-
-
-def test_anchored_structure_leaves_angle_brackets_in_the_answer_to_the_full_check():
-    assert anchored_structure("<think>x</think><answer>B</answer>") == (True, "B")
-    assert anchored_structure("<think>x</think><answer>B</answer><answer>B</answer>") == (False, None)
-    assert anchored_structure("<think>x</think><answer>< 5 mg</answer>") == (None, None)
-    assert read_structure("<think>x</think><answer>< 5 mg</answer>") == (True, "< 5 mg")
-
-
-@pytest.mark.parametrize(
-    "response",
-    [
-        "<think>" + "a < b " * (MAX_ANGLES_SCANNED + 1) + "</think><answer>B</answer>",  # many other '<' in the think block
-        "<think>x</think><answer>B</answer>" + "<eos>" * (MAX_TRAILER_MARKERS + 1),  # many end tokens
-        "<think>x</think><answer>B</answer>" + "<eos>" * (MAX_TRAILER_MARKERS + 1) + "more",
-    ],
-)
-def test_anchored_structure_leaves_long_walks_to_the_full_check(response):
-    assert anchored_structure(response) == (None, None)
-    assert read_structure(response) == full_check(strip_end_markers(response))
+        response = the_response(text)
+        assert response.lstrip() == text[row["response_offset"] :].lstrip()
+        assert follows_format(text, response_start(text)) == follows_format(response) == bool(_RULE.fullmatch(response)), row["bench_id"]
+        assert final_answer(text, response_start(text)) == final_answer(response)

@@ -12,6 +12,7 @@ from verl.trainer.ppo.reward import load_reward_manager
 from med_u1.rewards import compute_score
 from med_u1.rewards.batch import rollout_batch
 from med_u1.rewards.manager import MedU1RewardManager, decode_response
+from med_u1.rewards.mcqa import options_from_prompt
 from med_u1.training.tiny_model import build_tiny_model
 
 
@@ -126,3 +127,17 @@ def test_manager_is_registered_inside_a_ray_worker():
         assert "med_u1" in ray.get(registered_managers.remote(), timeout=120)
     finally:
         ray.shutdown()
+
+
+def test_options_are_read_from_the_prompt_when_the_row_has_none(tokenizer, bench_responses):
+    """Med-U1's rows carry no ``options``: the manager reads them from the prompt's option lines."""
+    row = next(r for r in bench_responses if r["data_source"] == "MedIQ")
+    prompt = row["solution_str"][: row["response_offset"]]
+    options = options_from_prompt(prompt)
+    assert list(options) == ["A", "B", "C", "D"] and "Please" not in options["D"]
+    truth = row["kwargs"]["ground_truth"]
+    other = next(letter for letter in options if letter != truth)
+    responses = [f"<think>x</think><answer>{options[truth]}</answer>", f"<think>x</think><answer>{truth}: {options[other]}</answer>"]
+    data = rollout_batch(tokenizer, [prompt, prompt], responses, ["MedIQ", "MedIQ"], [{"ground_truth": truth}] * 2)
+    outputs = run_manager(MedU1RewardManager(reward_config(), tokenizer), data)
+    assert [o["reward_extra_info"]["acc"] for o in outputs] == [1.0, 0.0]

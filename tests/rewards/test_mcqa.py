@@ -1,12 +1,10 @@
 """Multiple-choice verifier: accepted answer forms, ambiguity, option text, word labels."""
 
-import re
-
 import pytest
 
 from med_u1.rewards import compute_score
-from med_u1.rewards.config import Reference, RewardConfig
-from med_u1.rewards.mcqa import clean_options, parse_choice, verify_mcqa
+from med_u1.rewards.contract import Reference, RewardConfig
+from med_u1.rewards.mcqa import clean_options, options_from_prompt, parse_choice, verify_mcqa
 
 LETTERS = tuple("ABCDEFGHIJ")
 OPTIONS = {"A": "Aspirin", "B": "Muscarinic antagonist", "C": "Beta blocker", "D": "Calcium channel blocker"}
@@ -51,13 +49,6 @@ def test_letters_beyond_j_follow_the_ground_truth():
 
 CORRECT_FORMS = {"mcq_correct", "mcq_letter_paren", "mcq_letter_dot", "mcq_boxed", "mcq_lowercase", "mcq_option_word",
                  "mcq_letter_with_text", "mcq_correct_padded", "mcq_sentence", "mcq_option_text_only"}
-_OPTION_LINE = re.compile(r"^([A-J])[.:] (.+?)(?:\s{2}Please .*)?$", re.MULTILINE)
-
-
-def options_from_prompt(solution_str: str) -> dict:
-    """The ``X. text`` / ``X: text`` option lines of the user turn of a shared bench prompt."""
-    user_turn = solution_str.split("<|im_start|>user", 1)[1].split("<|im_end|>", 1)[0]
-    return {letter: text.strip() for letter, text in _OPTION_LINE.findall(user_turn)}
 
 
 def test_bench_mcqa_answers_are_judged_by_their_letter(bench_responses):
@@ -66,7 +57,7 @@ def test_bench_mcqa_answers_are_judged_by_their_letter(bench_responses):
     for row in bench_responses:
         if row["task"] != "mcqa" or row["structure"] in ("truncated", "no_answer_tags", "empty_answer"):
             continue
-        options = options_from_prompt(row["solution_str"])
+        options = options_from_prompt(row["solution_str"][: row["response_offset"]])
         result = compute_score(row["data_source"], row["solution_str"], row["kwargs"]["ground_truth"], {"options": options})
         expected = 1.0 if row["variant"] in CORRECT_FORMS else 0.0
         assert result["acc"] == expected, (row["bench_id"], row["variant"], result["pred"])

@@ -2,8 +2,8 @@
 
 import pytest
 
-from med_u1.rewards.config import Reference, RewardConfig
-from med_u1.rewards.medcalc import answer_kind, parse_date, parse_number, parse_weeks_days, verify_medcalc
+from med_u1.rewards.contract import Reference, RewardConfig
+from med_u1.rewards.medcalc import calculator_output_type, infer_output_type, output_type_of, parse_date, parse_number, parse_weeks_days, verify_medcalc
 
 
 def correct(pred: str, truth: str, lower=None, upper=None, output_type=None, **knobs) -> bool:
@@ -30,7 +30,7 @@ def test_decimal_answers_within_limits_inclusive():
 
 
 def test_integer_scores_are_rounded_like_the_official_evaluator():
-    assert answer_kind("3", "3", "3", "None") == "integer"
+    assert output_type_of("3", "3", "3", "None") == "integer"
     assert correct("3.4", "3", "3", "3")
     assert correct("3.0", "3", "3", "3")
     assert not correct("3.6", "3", "3", "3")
@@ -39,7 +39,7 @@ def test_integer_scores_are_rounded_like_the_official_evaluator():
 
 
 def test_decimal_ground_truth_that_happens_to_be_integral_keeps_its_range():
-    assert answer_kind("104", "98.8", "109.2", "None") == "decimal"
+    assert output_type_of("104", "98.8", "109.2", "None") == "decimal"
     assert correct("106.784", "104", "98.8", "109.2")
 
 
@@ -74,3 +74,27 @@ def test_missing_or_broken_limits_fall_back_to_tolerance(lower, upper):
 def test_output_type_overrides_inference():
     assert correct("3.4", "3", None, None, output_type="integer")
     assert not correct("3.4", "3", None, None, output_type="decimal")
+
+
+@pytest.mark.parametrize(
+    "truth,lower,upper,expected",
+    [("3", "3", "3", "integer"), ("0", "0", "0", "decimal"), ("3", None, None, "decimal"), ("3.0", "3", "3", "decimal"),
+     ("09/23/2014", None, None, "date"), ("('17 weeks', '6 days')", None, None, "tuple"), ("2.5", "2.5", "2.5", "decimal")],
+)
+def test_inference_for_rows_without_output_type_or_calculator(truth, lower, upper, expected):
+    assert infer_output_type(truth, lower, upper) == expected
+
+
+@pytest.mark.parametrize("calculator,expected", [(13, "date"), ("68", "date"), (69, "tuple"), ("4", "integer"), (2.0, "decimal"), (67, "decimal"), (999, None), ("x", None)])
+def test_official_calculator_ids(calculator, expected):
+    assert calculator_output_type(calculator) == expected
+
+
+@pytest.mark.parametrize("meta", [{"calculator_id": "4"}, '{"calculator_id": "4", "category": "severity"}'])
+def test_calculator_id_in_meta_sets_the_output_type(meta):
+    from med_u1.rewards import compute_score
+
+    response = "<think>x</think><answer>3.4</answer>"
+    assert compute_score("MedCalc-Bench", response, "3", {"meta": meta})["acc"] == 1.0  # integer score: rounded
+    assert compute_score("MedCalc-Bench", response, "3", {})["acc"] == 0.0  # inferred decimal: 3 +- 5%
+    assert compute_score("MedCalc-Bench", response, "3", {"meta": meta, "output_type": "decimal"})["acc"] == 0.0

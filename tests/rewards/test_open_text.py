@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from rouge_score import rouge_scorer
 from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
 
-from med_u1.rewards.config import Reference, RewardConfig
+from med_u1.rewards.contract import Reference, RewardConfig
 from med_u1.rewards.open_text import OPEN_TEXT_METRICS, rouge_l, sentence_bleu, tokenize_13a, unigram_em, verify_open_text
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from med_u1.data.record import DATE_PATTERN, TUPLE_PATTERN, Example, Location, make_example
+from med_u1.data.record import TUPLE_PATTERN, Example, Location, make_example
 from med_u1.data.sources.base import SourceSpec, make_uid, require, text_field
 
 OFFICIAL_OUTPUT_TYPES = ("decimal", "integer", "date")
@@ -14,19 +14,6 @@ OFFICIAL_OUTPUT_TYPES = ("decimal", "integer", "date")
 def calc_question(note: str, question: str) -> str:
     """Med-U1's layout of a MedCalc patient note and question."""
     return f"<Context> {note} </Context> <Question> {question} </Question>"
-
-
-def infer_output_type(answer: str, lower: str | None, upper: str | None) -> str:
-    """Output type of a record without a calculator id: date, tuple, integer or decimal."""
-    if DATE_PATTERN.match(answer):
-        return "date"
-    if TUPLE_PATTERN.match(answer):
-        return "tuple"
-    try:
-        values = {float(answer), float(lower), float(upper)}  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "decimal"
-    return "integer" if len(values) == 1 and float(answer).is_integer() else "decimal"
 
 
 def number_text(value: Any) -> str:

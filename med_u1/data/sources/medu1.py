@@ -10,9 +10,10 @@ from typing import Any, Mapping
 from med_u1.data.prompts import ANSWER_INSTRUCTIONS, LABEL_INSTRUCTION
 from med_u1.data.record import Example, Location, make_example
 from med_u1.data.sources.base import SourceSpec, make_uid, parse_options, require, text_field
-from med_u1.data.sources.medcalc import calc_example, infer_output_type, number_text
+from med_u1.data.sources.medcalc import calc_example, number_text
+from med_u1.rewards.medcalc import infer_output_type
+from med_u1.rewards.registry import canonical_source, task_of
 
-MCQA_SOURCES = ("MedIQ", "MedXpertQA", "EHRNoteQA", "MedQA", "MedMCQA", "MMLU-Pro", "GPQA")
 _BUDGET_SUFFIX = re.compile(r" (?:Think for (maximum )?(\d+) tokens\.)?$")
 _RENDERED_USER = re.compile(r"<\|im_start\|>user\n(.*?)<\|im_end\|>", re.DOTALL)
 _OPTION_MARK = re.compile(r"\n([A-Z]): ")
@@ -35,10 +36,10 @@ def parse(record: Mapping[str, Any], where: Location, split: str, index: int) ->
 
 def parse_json_record(record: Mapping[str, Any], where: Location, split: str, index: int) -> Example:
     """A ``deepscaler/data/*.json`` record: ``Source, problem, answer`` plus per-source fields."""
-    source = text_field(record, "Source", where)
+    source, task = source_and_task(record, "Source", where)
     question = text_field(record, "problem", where)
     uid = _uid(split, source, record.get("id"), index)
-    if source == "MedCalc-Bench":
+    if task == "calc":
         answer = number_text(require(record, "answer", where))
         lower = number_text(require(record, "Lower Limit", where))
         upper = number_text(require(record, "Upper Limit", where))
@@ -46,14 +47,14 @@ def parse_json_record(record: Mapping[str, Any], where: Location, split: str, in
             where, name="medu1", split=split, index=index, record_id=uid.split(":", 2)[2], question=question,
             answer=answer, lower=lower, upper=upper, output_type=infer_output_type(answer, lower, upper), meta={},
         )
-    if source == "medical-o1-reasoning-SFT":
+    if task == "open":
         answer = text_field(record, "answer", where)
         match = _ANSWER_TAGS.match(answer)
         return make_example(
             where, question=question, answer=match.group(1) if match else answer, source=source, split=split,
             uid=uid, task="open", output_type="text",
         )
-    if source in MCQA_SOURCES:
+    if task == "mcqa":
         options_field = "choices" if "choices" in record else "options"
         options = parse_options(require(record, options_field, where), where, options_field)
         meta = {k: record[k] for k in ("medical_task", "body_system", "question_type") if record.get(k)}
@@ -63,12 +64,21 @@ def parse_json_record(record: Mapping[str, Any], where: Location, split: str, in
             where, question=question, answer=text_field(record, "answer", where), options=options, source=source,
             split=split, uid=uid, task="mcqa", output_type="letter", meta=meta,
         )
-    raise where.error("Source", f"{source!r} is not a Med-U1 source")
+    raise where.error("Source", f"{source!r} has task {task!r}, which Med-U1 records do not hold")
+
+
+def source_and_task(record: Mapping[str, Any], field_name: str, where: Location) -> tuple[str, str]:
+    """The canonical data source named by ``record[field_name]`` and its task, from the task table."""
+    name = text_field(record, field_name, where)
+    try:
+        return canonical_source(name), task_of(name)
+    except KeyError:
+        raise where.error(field_name, f"{name!r} is not a registered data source") from None
 
 
 def parse_verl_row(record: Mapping[str, Any], where: Location, split: str, index: int) -> Example:
     """A verl row (Med-U1's rendered single-message prompt, or system + user messages)."""
-    source = text_field(record, "data_source", where)
+    source, task = source_and_task(record, "data_source", where)
     reward = require(record, "reward_model", where)
     if not isinstance(reward, Mapping):
         raise where.error("reward_model", "is not a mapping")
@@ -79,7 +89,7 @@ def parse_verl_row(record: Mapping[str, Any], where: Location, split: str, index
     meta: dict[str, Any] = {"source_num_tokens": budget} if budget is not None else {}
     if labels:
         meta["labels"] = labels
-    if source == "MedCalc-Bench":
+    if task == "calc":
         lower = number_text(reward["lower_limit"]) if reward.get("lower_limit") is not None else None
         upper = number_text(reward["upper_limit"]) if reward.get("upper_limit") is not None else None
         output_type = reward.get("output_type") or infer_output_type(truth, lower, upper)
@@ -87,13 +97,12 @@ def parse_verl_row(record: Mapping[str, Any], where: Location, split: str, index
             where, question=body, answer=truth, lower_limit=lower, upper_limit=upper, source=source, split=split,
             uid=uid, task="calc", output_type=output_type, meta=meta,
         )
-    if source in MCQA_SOURCES and not labels:
+    if task == "mcqa" and not labels:
         question, options = split_options(body, where)
         return make_example(
             where, question=question, answer=truth, options=options, source=source, split=split, uid=uid,
             task="mcqa", output_type="letter", meta=meta,
         )
-    task = "mcqa" if labels else "open"
     return make_example(
         where, question=body, answer=truth, source=source, split=split, uid=uid, task=task, output_type="text",
         meta=meta,

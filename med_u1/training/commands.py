@@ -8,13 +8,13 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from med_u1.training import cpu_smoke
+from med_u1.training import cpu_learn, cpu_smoke
 from med_u1.training.launcher import LaunchPlan, dry_run_report, plan_launch, run
 from med_u1.training.recipes import RECIPES, get_recipe
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_SMOKE_DIR = Path("outputs/cpu-smoke")
+DEFAULT_OUTPUT_DIRS = {cpu_smoke.RECIPE_NAME: Path("outputs/cpu-smoke"), cpu_learn.RECIPE_NAME: Path("outputs/cpu-learn")}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,7 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--val-files", help="validation parquet(s)")
     parser.add_argument("--nnodes", type=int, help="trainer.nnodes (join the Ray cluster with ray start first)")
     parser.add_argument("--gpus-per-node", type=int, help="trainer.n_gpus_per_node")
-    parser.add_argument("--output-dir", type=Path, default=DEFAULT_SMOKE_DIR, help="cpu-smoke working folder")
+    parser.add_argument(
+        "--output-dir", type=Path, help="working folder of the CPU presets (default: outputs/<preset>)"
+    )
     parser.add_argument(
         "--shared-data",
         type=Path,
@@ -63,11 +65,19 @@ def path_overrides(args: argparse.Namespace) -> list[str]:
     return [f"{key}={value}" for key, value in paths.items() if value is not None]
 
 
+def output_dir(args: argparse.Namespace) -> Path | None:
+    """The working folder of a CPU preset (None for the GPU recipes)."""
+    default = DEFAULT_OUTPUT_DIRS.get(args.preset)
+    return None if default is None else args.output_dir or default
+
+
 def build_plan(args: argparse.Namespace) -> LaunchPlan:
-    """The launch plan the arguments describe (cpu-smoke builds its model and data first)."""
+    """The launch plan the arguments describe (the CPU presets build their model and data first)."""
     extra = [*topology_overrides(args), *args.overrides]
     if args.preset == cpu_smoke.RECIPE_NAME:
-        return cpu_smoke.cpu_smoke_plan(args.output_dir, args.shared_data, [*path_overrides(args), *extra])
+        return cpu_smoke.cpu_smoke_plan(output_dir(args), args.shared_data, [*path_overrides(args), *extra])
+    if args.preset == cpu_learn.RECIPE_NAME:
+        return cpu_learn.cpu_learn_plan(output_dir(args), [*path_overrides(args), *extra])
     return plan_launch(get_recipe(args.preset), extra, args.model, args.train_files, args.val_files)
 
 
@@ -84,7 +94,7 @@ def handle_train(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(dry_run_report(plan))
         return 0
-    cwd = args.output_dir if args.preset == cpu_smoke.RECIPE_NAME else None
+    cwd = output_dir(args)
     if cwd is not None:
         cwd.mkdir(parents=True, exist_ok=True)
     return run(plan, cwd=cwd)

@@ -46,7 +46,7 @@ GRPO_COMMON = GPU_PPO_COMMON + (
     "actor_rollout_ref.actor.fsdp_config.optimizer_offload=False",
     "actor_rollout_ref.ref.fsdp_config.param_offload=True",
     "actor_rollout_ref.rollout.gpu_memory_utilization=0.6",
-    "actor_rollout_ref.rollout.n=8",
+    "actor_rollout_ref.rollout.n=16",
 )
 
 # Med-U1's shape: Qwen2.5-3B-Instruct, lr 1e-6, T 0.6, 1024/4096 tokens (also L1's).
@@ -161,11 +161,11 @@ CPU_LEARN = CPU_COMMON + (
     "data.max_prompt_length=128",
     "data.max_response_length=24",
     "data.seed=0",
-    "actor_rollout_ref.actor.optim.lr=2e-3",
+    "actor_rollout_ref.actor.optim.lr=3e-3",
     "actor_rollout_ref.actor.ppo_mini_batch_size=16",
     "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=128",
     "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=128",
-    "actor_rollout_ref.rollout.n=8",
+    "actor_rollout_ref.rollout.n=16",
     "actor_rollout_ref.rollout.temperature=1.0",
     "actor_rollout_ref.rollout.val_kwargs.do_sample=True",
     "actor_rollout_ref.rollout.val_kwargs.temperature=1.0",

@@ -85,6 +85,6 @@ def test_dumped_validation_generations_are_scored_by_the_mcqa_verifier(learn_run
 def test_training_rollouts_are_dumped_with_their_rewards(learn_run: Path) -> None:
     last = max(cpu_learn.rollout_dir(learn_run).glob("*.jsonl"), key=lambda path: int(path.stem))
     records = [json.loads(line) for line in last.read_text().splitlines()]
-    assert len(records) == 16 * 8  # prompts per step x samples per prompt
+    assert len(records) == 16 * 16  # prompts per step x samples per prompt
     assert {record["score"] for record in records} <= {0.0, 0.5, 1.0, 1.5}
     assert "<answer>" in records[0]["output"] and "Which option names the colour" in records[0]["input"]

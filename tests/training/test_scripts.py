@@ -24,7 +24,7 @@ def dry_run(script: str, *args: str, **env: str) -> str:
 
 
 def test_every_script_is_covered() -> None:
-    covered = set(SINGLE_RUN_SCRIPTS) | {"l1_two_phase.sh", "multinode.sh", "cpu_smoke.sh"}
+    covered = set(SINGLE_RUN_SCRIPTS) | {"l1_two_phase.sh", "multinode.sh", "cpu_smoke.sh", "cpu_learn.sh"}
     assert {path.name for path in SCRIPTS_DIR.glob("*.sh")} == covered
 
 
@@ -63,3 +63,11 @@ def test_cpu_smoke_script_dry_run(tmp_path: Path) -> None:
     out = dry_run("cpu_smoke.sh", "--output-dir", str(tmp_path))
     assert "VERL_PLATFORM=cpu" in out
     assert "name: hf" in out
+
+
+def test_cpu_learn_dry_run_builds_its_model_and_data_and_dumps_generations(tmp_path: Path) -> None:
+    out = dry_run("cpu_learn.sh", "--output-dir", str(tmp_path))
+    assert f"rollout_data_dir: {tmp_path}/rollouts" in out
+    assert f"validation_data_dir: {tmp_path}/validation" in out
+    assert f"path: {tmp_path}/warm-start" in out
+    assert (tmp_path / "data" / "train.parquet").is_file() and (tmp_path / "warm-start" / "warm_start.json").is_file()

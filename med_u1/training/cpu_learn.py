@@ -26,7 +26,7 @@ __all__ = ["RECIPE_NAME", "cpu_learn_plan", "run_cpu_learn", "read_step_metrics"
 
 RECIPE_NAME = "cpu-learn"
 TRAIN_ROWS = 512
-VAL_REPEATS = 8
+VAL_REPEATS = 16
 """Validation asks each colour this many times (sampled, so the accuracy is an expectation)."""
 WARM_START_EXAMPLES = 256
 TAGGED_SHARE = 0.3

@@ -17,8 +17,8 @@ from med_u1.training import colour_task, cpu_learn
 
 ACC = "val-core/MedQA/acc/mean@1"
 FORMAT = "val-aux/MedQA/format/mean@1"
-FINAL_ACC_AT_LEAST = 0.8
-ACC_GAIN_AT_LEAST = 0.4
+FINAL_ACC_AT_LEAST = 0.75  # measured: 0.87 and 0.88 after 40 steps
+ACC_GAIN_AT_LEAST = 0.5  # measured: +0.81 and +0.83
 FORMAT_HIGH = 0.8
 
 pytestmark = pytest.mark.slow

@@ -46,7 +46,7 @@ GRPO_COMMON = GPU_PPO_COMMON + (
     "actor_rollout_ref.actor.fsdp_config.optimizer_offload=False",
     "actor_rollout_ref.ref.fsdp_config.param_offload=True",
     "actor_rollout_ref.rollout.gpu_memory_utilization=0.6",
-    "actor_rollout_ref.rollout.n=16",
+    "actor_rollout_ref.rollout.n=8",
 )
 
 # Med-U1's shape: Qwen2.5-3B-Instruct, lr 1e-6, T 0.6, 1024/4096 tokens (also L1's).

@@ -55,6 +55,32 @@ def collate(pairs: Sequence[tuple[list[int], list[int]]], pad_id: int) -> dict[s
     return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
 
 
+def fit(model, pairs: Sequence[tuple[list[int], list[int]]], pad_id: int, spec: WarmStartSpec) -> float:
+    """AdamW on random batches of ``pairs``; returns the last loss.
+
+    One thread: the model is tiny, and on a shared 2-core machine a second busy-waiting
+    thread made it several times slower.
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        optimizer = torch.optim.AdamW(model.parameters(), lr=spec.lr)
+        order = torch.Generator().manual_seed(spec.seed)
+        model.train()
+        for step in range(spec.steps):
+            chosen = torch.randint(len(pairs), (spec.batch_size,), generator=order).tolist()
+            loss = model(**collate([pairs[i] for i in chosen], pad_id)).loss
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            logger.debug("warm start step %d: loss %.3f", step, loss.item())
+    finally:
+        torch.set_num_threads(threads)
+    return loss.item()
+
+
 def warm_start(
     model_dir: str | Path,
     out_dir: str | Path,
@@ -78,17 +104,8 @@ def warm_start(
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
     pairs = [encode_pair(tokenizer, messages, response) for messages, response in examples]
-    optimizer = torch.optim.AdamW(model.parameters(), lr=spec.lr)
-    order = torch.Generator().manual_seed(spec.seed)
-    model.train()
-    for step in range(spec.steps):
-        chosen = torch.randint(len(pairs), (spec.batch_size,), generator=order).tolist()
-        loss = model(**collate([pairs[i] for i in chosen], tokenizer.pad_token_id)).loss
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        logger.debug("warm start step %d: loss %.3f", step, loss.item())
-    logger.info("warm start: %d steps, final loss %.3f", spec.steps, loss.item())
+    loss = fit(model, pairs, tokenizer.pad_token_id, spec)
+    logger.info("warm start: %d steps, final loss %.3f", spec.steps, loss)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out_dir, safe_serialization=True)
     tokenizer.save_pretrained(out_dir)

@@ -214,7 +214,8 @@ RECIPES: dict[str, Recipe] = {
             train_files="<built locally: colour-task parquet>",
             val_files="<built locally: colour-task parquet>",
             overrides=CPU_LEARN,
-            env=CPU_ENV,
+            # One torch thread per Ray process: several processes share the 2 cores.
+            env={**CPU_ENV, "OMP_NUM_THREADS": "1"},
         ),
         Recipe(
             name="medu1-grpo",

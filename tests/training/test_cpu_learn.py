@@ -17,8 +17,9 @@ from med_u1.training import colour_task, cpu_learn
 
 ACC = "val-core/MedQA/acc/mean@1"
 FORMAT = "val-aux/MedQA/format/mean@1"
-FINAL_ACC_AT_LEAST = 0.75  # measured: 0.87 and 0.88 after 40 steps
-ACC_GAIN_AT_LEAST = 0.5  # measured: +0.81 and +0.83
+# Measured after 40 steps in five runs: 0.75, 0.87, 0.88, 0.98, 1.00 from 0.04-0.06 (chance is 1/8).
+FINAL_ACC_AT_LEAST = 0.5
+ACC_GAIN_AT_LEAST = 0.4
 FORMAT_HIGH = 0.8
 
 pytestmark = pytest.mark.slow
@@ -54,7 +55,7 @@ def test_format_reward_rises_before_accuracy(learn_run: Path) -> None:
     curve = validation_curve(learn_run)
     assert curve[0][1] < FORMAT_HIGH  # the warm start leaves most responses out of format
     format_step = first_step_reaching(curve, 1, FORMAT_HIGH)
-    acc_step = first_step_reaching(curve, 0, FINAL_ACC_AT_LEAST)
+    acc_step = first_step_reaching(curve, 0, curve[0][0] + ACC_GAIN_AT_LEAST)
     assert format_step is not None and acc_step is not None
     assert format_step <= acc_step
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
-from med_u1.training import cpu_smoke, doctor
+from med_u1.training import doctor
 from med_u1.training.recipes import RECIPES, get_recipe
 
 if TYPE_CHECKING:
@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_SMOKE_DIR = Path("outputs/cpu-smoke")
+CPU_SMOKE, CPU_LEARN = "cpu-smoke", "cpu-learn"
+#: The CPU presets build their model and data in a working folder and run verl there.
+DEFAULT_OUTPUT_DIRS = {CPU_SMOKE: Path("outputs/cpu-smoke"), CPU_LEARN: Path("outputs/cpu-learn")}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,7 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--val-files", help="validation parquet(s)")
     parser.add_argument("--nnodes", type=int, help="trainer.nnodes (join the Ray cluster with ray start first)")
     parser.add_argument("--gpus-per-node", type=int, help="trainer.n_gpus_per_node")
-    parser.add_argument("--output-dir", type=Path, default=DEFAULT_SMOKE_DIR, help="cpu-smoke working folder")
+    parser.add_argument(
+        "--output-dir", type=Path, help="working folder of the CPU presets (default: outputs/<preset>)"
+    )
     parser.add_argument(
         "--shared-data",
         type=Path,
@@ -68,18 +72,26 @@ def path_overrides(args: argparse.Namespace) -> list[str]:
     return [f"{key}={value}" for key, value in paths.items() if value is not None]
 
 
+def output_dir(args: argparse.Namespace) -> Path | None:
+    """The working folder of a CPU preset (None for the GPU recipes)."""
+    default = DEFAULT_OUTPUT_DIRS.get(args.preset)
+    return None if default is None else args.output_dir or default
+
+
 def build_plan(args: argparse.Namespace, prepare: bool = True) -> LaunchPlan:
-    """The launch plan the arguments describe (with ``prepare``, cpu-smoke builds its model and data)."""
-    from med_u1.training import cpu_smoke
+    """The launch plan the arguments describe (with ``prepare``, a CPU preset builds its model and data)."""
+    from med_u1.training import cpu_learn, cpu_smoke
     from med_u1.training.launcher import plan_launch
 
     extra = [*topology_overrides(args), *args.overrides]
-    if args.preset == cpu_smoke.RECIPE_NAME:
+    if args.preset == CPU_SMOKE:
         if args.shared_data is not None and not args.shared_data.is_dir():
             raise FileNotFoundError(errno.ENOENT, "no such folder (--shared-data names a folder holding dev/*.jsonl)",
                                     str(args.shared_data))
         shared = args.shared_data or cpu_smoke.default_shared_data_dir()
-        return cpu_smoke.cpu_smoke_plan(args.output_dir, shared, [*path_overrides(args), *extra], prepare=prepare)
+        return cpu_smoke.cpu_smoke_plan(output_dir(args), shared, [*path_overrides(args), *extra], prepare=prepare)
+    if args.preset == CPU_LEARN:
+        return cpu_learn.cpu_learn_plan(output_dir(args), [*path_overrides(args), *extra], prepare=prepare)
     return plan_launch(get_recipe(args.preset), extra, args.model, args.train_files, args.val_files)
 
 
@@ -93,22 +105,23 @@ def handle_train(args: argparse.Namespace) -> int:
     if args.list:
         print(recipes_table())
         return 0
-    from med_u1.training import cpu_smoke
+    from med_u1.training import cpu_learn, cpu_smoke
     from med_u1.training.checks import preflight
     from med_u1.training.launcher import dry_run_report, run
 
-    smoke = args.preset == cpu_smoke.RECIPE_NAME
+    work_dir = output_dir(args)
     plan = build_plan(args, prepare=False)
-    built = cpu_smoke.built_at_launch(args.output_dir) if smoke else set()
+    cpu_preset = {CPU_SMOKE: cpu_smoke, CPU_LEARN: cpu_learn}.get(args.preset)
+    built = cpu_preset.built_at_launch(work_dir) if cpu_preset else set()
     notes = preflight(plan.overrides, built, launching=not args.dry_run)
     if args.dry_run:
         print(dry_run_report(plan))
         print("".join(f"# note: {note}\n" for note in notes), end="")
         return 0
-    if not smoke:
+    if work_dir is None:
         return run(plan)
-    args.output_dir.mkdir(parents=True, exist_ok=True)
+    work_dir.mkdir(parents=True, exist_ok=True)
     cpu_smoke.quiet_model_building()
-    cpu_smoke.run_quietly(build_plan(args), args.output_dir)
-    print(cpu_smoke.summary(args.output_dir))
+    cpu_smoke.run_quietly(build_plan(args), work_dir)
+    print(cpu_preset.summary(work_dir))
     return 0

@@ -211,25 +211,17 @@ MEDRLVR_PPO = GPU_COMMON + (
 )
 
 
-# The whole loop on a 2-core CPU: the tiny local model, the hf rollout, the CPU platform.
-CPU_SMOKE = (
+# verl on a 2-core CPU: the hf rollout, the CPU platform, one worker of each kind, no KL.
+CPU_COMMON = (
     "algorithm.adv_estimator=grpo",
-    "data.train_batch_size=2",
-    "data.max_prompt_length=640",
-    "data.max_response_length=32",
     "data.dataloader_num_workers=0",
     "data.filter_overlong_prompts=True",
     "actor_rollout_ref.model.use_remove_padding=False",
     "+actor_rollout_ref.model.override_config.attn_implementation=sdpa",
     "actor_rollout_ref.actor.strategy=fsdp2",
-    "actor_rollout_ref.actor.optim.lr=1e-3",
-    "actor_rollout_ref.actor.ppo_mini_batch_size=2",
-    "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=4",
     # verl's FSDP2 reference engine pins host memory, which needs an accelerator: no KL on CPU.
     "actor_rollout_ref.actor.use_kl_loss=False",
-    "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=4",
     "actor_rollout_ref.rollout.name=hf",
-    "actor_rollout_ref.rollout.n=2",
     "actor_rollout_ref.rollout.tensor_model_parallel_size=1",
     "actor_rollout_ref.rollout.agent.num_workers=1",
     "reward.num_workers=1",
@@ -240,12 +232,48 @@ CPU_SMOKE = (
     "trainer.device=cpu",
     "trainer.n_gpus_per_node=1",
     "trainer.nnodes=1",
+    "trainer.logger=[console,file]",
+    "trainer.project_name=med-u1",
+)
+
+# The whole loop on a 2-core CPU: 2 steps of the tiny local model.
+CPU_SMOKE = CPU_COMMON + (
+    "data.train_batch_size=2",
+    "data.max_prompt_length=640",
+    "data.max_response_length=32",
+    "actor_rollout_ref.actor.optim.lr=1e-3",
+    "actor_rollout_ref.actor.ppo_mini_batch_size=2",
+    "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=4",
+    "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=4",
+    "actor_rollout_ref.rollout.n=2",
     "trainer.total_training_steps=2",
     "trainer.test_freq=1",  # validation every step: per-source reward components in every step's metrics
     "trainer.save_freq=2",
     "trainer.val_before_train=False",
-    "trainer.logger=[console,file]",
-    "trainer.project_name=med-u1",
+)
+
+# GRPO that learns on 2 CPU cores (the colour task of med_u1.training.colour_task): a
+# task-sized prompt and response, 16 prompts x 8 samples per step and one update per step,
+# a large learning rate for the tiny model, the default reward preset, and sampled
+# validation (so accuracy is an expectation) before training and every 5 steps.
+CPU_LEARN = CPU_COMMON + (
+    "data.train_batch_size=16",
+    "data.max_prompt_length=128",
+    "data.max_response_length=24",
+    "data.seed=0",
+    "actor_rollout_ref.actor.optim.lr=3e-3",
+    "actor_rollout_ref.actor.ppo_mini_batch_size=16",
+    "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=256",
+    "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=256",
+    "actor_rollout_ref.rollout.n=16",
+    "actor_rollout_ref.rollout.temperature=1.0",
+    "actor_rollout_ref.rollout.val_kwargs.do_sample=True",
+    "actor_rollout_ref.rollout.val_kwargs.temperature=1.0",
+    "+reward.custom_reward_function.reward_kwargs.preset=default",
+    "trainer.total_training_steps=40",
+    "trainer.test_freq=5",
+    "trainer.save_freq=-1",
+    "trainer.val_before_train=True",
 )
 
 CPU_ENV = {"VERL_PLATFORM": "cpu", "VERL_ENGINE_DEVICE": "cuda", "RAY_DEDUP_LOGS": "0"}
@@ -277,6 +305,17 @@ RECIPES: dict[str, Recipe] = {
             val_files="<built locally: smoke parquet>",
             overrides=CPU_SMOKE,
             env=CPU_ENV,
+        ),
+        Recipe(
+            name="cpu-learn",
+            summary="GRPO on CPU that learns: a warm-started tiny Qwen2 answers colour questions, chance -> most right",
+            hardware="2 CPU cores, about 3 GiB RAM, under 15 minutes",
+            model="<built locally: warm-started tiny Qwen2>",
+            train_files="<built locally: colour-task parquet>",
+            val_files="<built locally: colour-task parquet>",
+            overrides=CPU_LEARN,
+            # One torch thread per Ray process: several processes share the 2 cores.
+            env={**CPU_ENV, "OMP_NUM_THREADS": "1"},
         ),
         Recipe(
             name="medu1-grpo",

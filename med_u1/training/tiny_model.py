@@ -50,10 +50,16 @@ class TinyModelSpec:
     num_key_value_heads: int = 2
     max_position_embeddings: int = 2048
     seed: int = 0
+    corpus: tuple[str, ...] = TOKENIZER_CORPUS
+    """Text the tokenizer learns its merges from."""
+    whole_tokens: tuple[str, ...] = ()
+    """Strings the tokenizer keeps as one token each (e.g. answer-format tags)."""
+    initializer_range: float = 0.02
+    """Standard deviation of the random initial weights."""
 
 
 def train_tokenizer(spec: TinyModelSpec) -> Tokenizer:
-    """Train a byte-level BPE tokenizer on :data:`TOKENIZER_CORPUS` (deterministic)."""
+    """Train a byte-level BPE tokenizer on ``spec.corpus`` (deterministic)."""
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
@@ -64,7 +70,8 @@ def train_tokenizer(spec: TinyModelSpec) -> Tokenizer:
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    tokenizer.train_from_iterator(TOKENIZER_CORPUS * 4, trainer=trainer)
+    tokenizer.train_from_iterator(spec.corpus * 4, trainer=trainer)
+    tokenizer.add_tokens(list(spec.whole_tokens))
     return tokenizer
 
 
@@ -97,6 +104,7 @@ def tiny_qwen2_config(spec: TinyModelSpec, tokenizer: Tokenizer):
         num_key_value_heads=spec.num_key_value_heads,
         max_position_embeddings=spec.max_position_embeddings,
         tie_word_embeddings=True,
+        initializer_range=spec.initializer_range,
         bos_token_id=pad_id,
         eos_token_id=tokenizer.token_to_id("<|im_end|>"),
         pad_token_id=pad_id,

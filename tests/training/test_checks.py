@@ -12,6 +12,7 @@ import pytest
 
 from med_u1.errors import UserError
 from med_u1.training.checks import check_overrides, is_hub_id, launch_problems, path_notes, size_problems
+from med_u1.training.cpu_learn import cpu_learn_plan
 from med_u1.training.cpu_smoke import cpu_smoke_plan
 from med_u1.training.launcher import plan_launch, resolve_config
 from med_u1.training.recipes import RECIPES, get_recipe
@@ -52,7 +53,8 @@ def test_every_recipe_passes_the_launch_checks_on_its_hardware() -> None:
 
 @pytest.mark.parametrize("name", sorted(RECIPES))
 def test_every_recipe_override_names_a_key_of_the_right_type(name: str, tmp_path: Path) -> None:
-    plan = cpu_smoke_plan(tmp_path / "run", prepare=False) if name == "cpu-smoke" else plan_launch(get_recipe(name))
+    cpu_plans = {"cpu-smoke": cpu_smoke_plan, "cpu-learn": cpu_learn_plan}
+    plan = cpu_plans[name](tmp_path / "run", prepare=False) if name in cpu_plans else plan_launch(get_recipe(name))
     check_overrides(plan.overrides)
     assert not (tmp_path / "run").exists()
 

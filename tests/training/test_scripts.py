@@ -24,7 +24,7 @@ def dry_run(script: str, *args: str, **env: str) -> str:
 
 
 def test_every_script_is_covered() -> None:
-    covered = set(SINGLE_RUN_SCRIPTS) | {"l1_two_phase.sh", "multinode.sh", "cpu_smoke.sh"}
+    covered = set(SINGLE_RUN_SCRIPTS) | {"l1_two_phase.sh", "multinode.sh", "cpu_smoke.sh", "cpu_learn.sh"}
     assert {path.name for path in SCRIPTS_DIR.glob("*.sh")} == covered
 
 
@@ -63,3 +63,12 @@ def test_cpu_smoke_script_dry_run(tmp_path: Path) -> None:
     out = dry_run("cpu_smoke.sh", "--output-dir", str(tmp_path))
     assert "VERL_PLATFORM=cpu" in out
     assert "name: hf" in out
+
+
+def test_cpu_learn_dry_run_names_its_model_data_and_dumps_and_builds_nothing(tmp_path: Path) -> None:
+    work_dir = tmp_path / "run"
+    out = dry_run("cpu_learn.sh", "--output-dir", str(work_dir))
+    assert f"rollout_data_dir: {work_dir}/rollouts" in out
+    assert f"validation_data_dir: {work_dir}/validation" in out
+    assert f"path: {work_dir}/warm-start" in out
+    assert not work_dir.exists()  # the model, warm start and data are built at launch

@@ -134,7 +134,7 @@ def manager_rates(rows: list[dict]) -> dict[str, float]:
     from med_u1.rewards import compute_score
     from med_u1.rewards.batch import rollout_batch
     from med_u1.rewards.manager import MedU1RewardManager
-    from med_u1.training.tiny_model import build_tiny_model
+    from med_u1.training.cpu.tiny_model import build_tiny_model
 
     with tempfile.TemporaryDirectory() as folder:
         tokenizer = AutoTokenizer.from_pretrained(build_tiny_model(folder))

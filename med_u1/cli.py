@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "med_u1.rewards.commands",
     "med_u1.data.commands",
     "med_u1.training.commands",
+    "med_u1.doctor",
     "med_u1.evaluation.commands",
     "med_u1.analysis.commands",
     "med_u1.demo",

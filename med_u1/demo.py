@@ -71,7 +71,7 @@ def training_table(metrics_by_step: dict[int, dict]) -> str:
 
 def run_training(work_dir: Path) -> None:
     """Run the cpu-smoke recipe in ``work_dir`` and print its step metrics and what they mean."""
-    from med_u1.training.cpu_smoke import run_cpu_smoke, summary
+    from med_u1.training.cpu.smoke import run_cpu_smoke, summary
 
     print(f"\nTraining: verl's main_ppo, 2 GRPO steps of a tiny local Qwen2 on CPU with the med_u1 reward manager ({work_dir})\n")
     metrics = run_cpu_smoke(work_dir)

@@ -8,7 +8,7 @@ values are those its secondary summaries report, see ``docs/rewards.md``.
 
 from __future__ import annotations
 
-from med_u1.rewards.contract import WRONG, Result, RewardConfig, ScoreInput, register_preset
+from med_u1.rewards.contract import Result, RewardConfig, ScoreInput, register_preset
 from med_u1.rewards.default import best_verdict, final_answer, follows_format, response_start
 from med_u1.rewards.registry import TASKS
 

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
-from med_u1.training import doctor
 from med_u1.training.recipes import RECIPES, get_recipe
 
 if TYPE_CHECKING:
@@ -24,7 +23,7 @@ DEFAULT_OUTPUT_DIRS = {CPU_SMOKE: Path("outputs/cpu-smoke"), CPU_LEARN: Path("ou
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Attach ``train`` and ``doctor`` to the top-level parser."""
+    """Attach ``train`` to the top-level parser."""
     parser = subparsers.add_parser(
         "train",
         help="train with verl's trainer and a recipe",
@@ -50,7 +49,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--list", action="store_true", help="list the recipes and exit")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides for verl's ppo_trainer config")
     parser.set_defaults(handler=handle_train)
-    doctor.register(subparsers)
 
 
 def topology_overrides(args: argparse.Namespace) -> list[str]:
@@ -80,7 +78,8 @@ def output_dir(args: argparse.Namespace) -> Path | None:
 
 def build_plan(args: argparse.Namespace, prepare: bool = True) -> LaunchPlan:
     """The launch plan the arguments describe (with ``prepare``, a CPU preset builds its model and data)."""
-    from med_u1.training import cpu_learn, cpu_smoke
+    from med_u1.training.cpu import learn as cpu_learn
+    from med_u1.training.cpu import smoke as cpu_smoke
     from med_u1.training.launcher import plan_launch
 
     extra = [*topology_overrides(args), *args.overrides]
@@ -105,8 +104,9 @@ def handle_train(args: argparse.Namespace) -> int:
     if args.list:
         print(recipes_table())
         return 0
-    from med_u1.training import cpu_learn, cpu_smoke
     from med_u1.training.checks import preflight
+    from med_u1.training.cpu import learn as cpu_learn
+    from med_u1.training.cpu import smoke as cpu_smoke
     from med_u1.training.launcher import dry_run_report, run
 
     work_dir = output_dir(args)

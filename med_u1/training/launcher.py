@@ -144,9 +144,10 @@ def resolve_config(overrides: Sequence[str]) -> DictConfig:
 
 @functools.lru_cache(maxsize=4)
 def _resolved_config(overrides: tuple[str, ...]) -> DictConfig:
-    from med_u1.training.tiny_model import save_model_description
     from verl.trainer.ppo.utils import need_critic, need_reference_policy
     from verl.utils.config import omega_conf_to_dataclass, validate_config
+
+    from med_u1.training.cpu.tiny_model import save_model_description
 
     config = compose_config(overrides)
     OmegaConf.resolve(config)

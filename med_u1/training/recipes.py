@@ -252,7 +252,7 @@ CPU_SMOKE = CPU_COMMON + (
     "trainer.val_before_train=False",
 )
 
-# GRPO that learns on 2 CPU cores (the colour task of med_u1.training.colour_task): a
+# GRPO that learns on 2 CPU cores (the colour task of med_u1.training.cpu.colour_task): a
 # task-sized prompt and response, 16 prompts x 8 samples per step and one update per step,
 # a large learning rate for the tiny model, the default reward preset, and sampled
 # validation (so accuracy is an expectation) before training and every 5 steps.

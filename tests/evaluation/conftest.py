@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from med_u1.cli import main as medu1_main
-from med_u1.training.tiny_model import build_tiny_model
+from med_u1.training.cpu.tiny_model import build_tiny_model
 
 SHARED_DEV = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "dev"
 #: benchmark name -> shared dev file

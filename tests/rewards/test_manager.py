@@ -13,7 +13,7 @@ from med_u1.rewards import compute_score
 from med_u1.rewards.batch import rollout_batch
 from med_u1.rewards.manager import MedU1RewardManager, decode_response
 from med_u1.rewards.mcqa import options_from_prompt
-from med_u1.training.tiny_model import build_tiny_model
+from med_u1.training.cpu.tiny_model import build_tiny_model
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,15 @@ from pathlib import Path
 import pytest
 
 from med_u1.errors import UserError
-from med_u1.training.checks import check_overrides, is_hub_id, launch_problems, path_notes, size_problems
-from med_u1.training.cpu_learn import cpu_learn_plan
-from med_u1.training.cpu_smoke import cpu_smoke_plan
+from med_u1.training.checks import (
+    check_overrides,
+    is_hub_id,
+    launch_problems,
+    path_notes,
+    size_problems,
+)
+from med_u1.training.cpu.learn import cpu_learn_plan
+from med_u1.training.cpu.smoke import cpu_smoke_plan
 from med_u1.training.launcher import plan_launch, resolve_config
 from med_u1.training.recipes import RECIPES, get_recipe
 

@@ -7,7 +7,12 @@ import sys
 import pytest
 
 from med_u1.cli import main as medu1_main
-from med_u1.training.launcher import merge_overrides, override_key, plan_launch, resolve_config
+from med_u1.training.launcher import (
+    merge_overrides,
+    override_key,
+    plan_launch,
+    resolve_config,
+)
 from med_u1.training.recipes import RECIPES, get_recipe
 from med_u1.training.schedule import plan_schedule
 
@@ -97,7 +102,7 @@ def test_invalid_combination_is_rejected_by_verl_validation() -> None:
 
 
 def test_cli_dry_run_prints_command_and_config_and_multinode_overrides(tmp_path, capsys: pytest.CaptureFixture) -> None:
-    from med_u1.training.tiny_model import save_model_description
+    from med_u1.training.cpu.tiny_model import save_model_description
 
     model = save_model_description(tmp_path / "m")  # a dry run checks that a local model folder exists
     argv = ["train", "--preset", "medu1-grpo", "--model", str(model), "--nnodes", "2", "--dry-run", "trainer.save_freq=10"]
@@ -116,7 +121,7 @@ def test_cli_lists_recipes(capsys: pytest.CaptureFixture) -> None:
 
 
 def test_cpu_smoke_accepts_another_model(tmp_path, capsys: pytest.CaptureFixture) -> None:
-    from med_u1.training.tiny_model import TinyModelSpec, build_tiny_model
+    from med_u1.training.cpu.tiny_model import TinyModelSpec, build_tiny_model
 
     other = build_tiny_model(tmp_path / "other", TinyModelSpec(num_hidden_layers=1))
     argv = ["train", "--preset", "cpu-smoke", "--output-dir", str(tmp_path / "run"), "--model", str(other), "--dry-run"]

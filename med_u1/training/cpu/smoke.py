@@ -15,11 +15,11 @@ from typing import Sequence, TextIO
 
 import med_u1
 from med_u1.errors import UserError
+from med_u1.training.cpu.quiet_run import log_tail, run_logged
+from med_u1.training.cpu.smoke_data import build_smoke_parquet, smoke_parquet_paths
+from med_u1.training.cpu.tiny_model import build_tiny_model
 from med_u1.training.launcher import LaunchPlan, plan_launch
-from med_u1.training.quiet_run import log_tail, run_logged
 from med_u1.training.recipes import RECIPES, get_recipe
-from med_u1.training.smoke_data import build_smoke_parquet, smoke_parquet_paths
-from med_u1.training.tiny_model import build_tiny_model
 
 RECIPE_NAME = "cpu-smoke"
 
@@ -68,7 +68,7 @@ def cpu_smoke_plan(
     prepare: bool = True,
 ) -> LaunchPlan:
     """Plan the run that writes in ``work_dir``; with ``prepare``, build its tiny model and data there first."""
-    from med_u1.training.verl_plugins import require_tested_verl
+    from med_u1.verl_ext.versions import require_tested_verl
 
     require_tested_verl()  # fail here, not inside a Ray worker
     refuse_reference_model(extra_overrides)

@@ -3,7 +3,7 @@
 Everything is built in one folder: ``<work_dir>/tiny-qwen2`` (a tiny Qwen2 and a tokenizer
 trained on the task's text), ``<work_dir>/warm-start`` (that model after a short supervised
 warm start on the answer format with random answers), ``<work_dir>/data`` (parquet of
-:mod:`med_u1.training.colour_task`), then verl's outputs: ``metrics.jsonl`` (one JSON object
+:mod:`med_u1.training.cpu.colour_task`), then verl's outputs: ``metrics.jsonl`` (one JSON object
 per step), ``rollouts/<step>.jsonl`` (training generations with their rewards) and
 ``validation/<step>.jsonl`` (validation generations).
 """
@@ -14,13 +14,19 @@ import random
 from pathlib import Path
 from typing import Sequence
 
-from med_u1.training import colour_task
-from med_u1.training.cpu_smoke import checkpoint_dir, log_path, metrics_path, read_step_metrics, refuse_reference_model
+from med_u1.training.cpu import colour_task
+from med_u1.training.cpu.smoke import (
+    checkpoint_dir,
+    log_path,
+    metrics_path,
+    read_step_metrics,
+    refuse_reference_model,
+)
+from med_u1.training.cpu.tiny_model import TinyModelSpec, build_tiny_model
+from med_u1.training.cpu.warm_start import WarmStartSpec, warm_start
 from med_u1.training.launcher import LaunchPlan, plan_launch, run
 from med_u1.training.recipes import get_recipe
-from med_u1.training.tiny_model import TinyModelSpec, build_tiny_model
-from med_u1.training.verl_plugins import require_tested_verl
-from med_u1.training.warm_start import WarmStartSpec, warm_start
+from med_u1.verl_ext.versions import require_tested_verl
 
 __all__ = ["RECIPE_NAME", "cpu_learn_plan", "run_cpu_learn", "read_step_metrics", "metrics_path"]
 

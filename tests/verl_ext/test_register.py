@@ -13,9 +13,9 @@ from verl.plugin.platform import PlatformRegistry
 from verl.workers.rollout.base import get_rollout_class
 from verl.workers.rollout.replica import get_rollout_replica_class
 
-from med_u1.training.cpu_platform import PlatformCPU
-from med_u1.training.hf_rollout import HFRolloutReplica, HFServerAdapter
-from med_u1.training.verl_plugins import TESTED_VERL_VERSIONS, require_tested_verl
+from med_u1.verl_ext.cpu_platform import PlatformCPU
+from med_u1.verl_ext.hf_rollout import HFRolloutReplica, HFServerAdapter
+from med_u1.verl_ext.versions import TESTED_VERL_VERSIONS, require_tested_verl
 
 
 def run_python(code: str, **env: str) -> str:

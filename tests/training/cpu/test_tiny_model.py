@@ -7,7 +7,7 @@ from pathlib import Path
 
 from transformers import AutoConfig, AutoTokenizer
 
-from med_u1.training.tiny_model import TinyModelSpec, build_tiny_model
+from med_u1.training.cpu.tiny_model import TinyModelSpec, build_tiny_model
 
 
 def digest(path: Path) -> str:

@@ -30,7 +30,7 @@ from verl.workers.config import HFModelConfig, RolloutConfig
 from verl.workers.rollout.base import BaseRollout
 from verl.workers.rollout.replica import RolloutReplica, TokenOutput
 
-from med_u1.training.verl_plugins import require_tested_verl
+from med_u1.verl_ext.versions import require_tested_verl
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,8 @@ import re
 import pytest
 
 from med_u1.rewards import compute_score
-from med_u1.training import colour_task, cpu_learn
+from med_u1.training.cpu import colour_task
+from med_u1.training.cpu import learn as cpu_learn
 
 
 def score(row: dict, response: str) -> dict:
@@ -52,7 +53,7 @@ def test_the_warm_start_never_teaches_the_right_letter_more_than_chance() -> Non
 def test_prompts_fit_the_recipe_and_tags_are_single_tokens(tmp_path) -> None:
     from transformers import AutoTokenizer
 
-    from med_u1.training.tiny_model import build_tiny_model
+    from med_u1.training.cpu.tiny_model import build_tiny_model
 
     tokenizer = AutoTokenizer.from_pretrained(build_tiny_model(tmp_path / "model", cpu_learn.MODEL_SPEC))
     text = tokenizer.apply_chat_template(

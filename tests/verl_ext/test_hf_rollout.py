@@ -11,7 +11,8 @@ from omegaconf import OmegaConf
 from transformers import AutoModelForCausalLM
 from verl.workers.config import HFModelConfig, RolloutConfig
 
-from med_u1.training.hf_rollout import (
+from med_u1.training.cpu.tiny_model import build_tiny_model
+from med_u1.verl_ext.hf_rollout import (
     HFRolloutServer,
     HFServerAdapter,
     check_supported,
@@ -20,7 +21,6 @@ from med_u1.training.hf_rollout import (
     max_new_tokens,
     token_log_probs,
 )
-from med_u1.training.tiny_model import build_tiny_model
 
 PROMPTS = ([1, 40, 41, 42, 43, 2, 1], [1, 50, 2, 1], [1, 60, 61, 2, 1])
 

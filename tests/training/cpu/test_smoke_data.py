@@ -7,7 +7,11 @@ from pathlib import Path
 import pandas as pd
 
 from med_u1.examples import EXAMPLES
-from med_u1.training.smoke_data import build_smoke_parquet, prompt_chars, read_dev_rows
+from med_u1.training.cpu.smoke_data import (
+    build_smoke_parquet,
+    prompt_chars,
+    read_dev_rows,
+)
 
 SOURCES = ["MedCalc-Bench", "MedIQ", "MedXpertQA", "medical-o1-reasoning-SFT"]
 

@@ -22,9 +22,9 @@ import torch
 from transformers import AutoModelForCausalLM
 
 from med_u1.cli import main as medu1_main
-from med_u1.training import cpu_smoke
-from med_u1.training.hf_rollout import SYNC_ENV_VAR
-from med_u1.training.quiet_run import STEP_HEADER
+from med_u1.training.cpu import smoke as cpu_smoke
+from med_u1.training.cpu.quiet_run import STEP_HEADER
+from med_u1.verl_ext.hf_rollout import SYNC_ENV_VAR
 
 RUN_TIMEOUT_S = 600
 SOURCES = ("MedCalc-Bench", "MedIQ", "MedXpertQA", "medical-o1-reasoning-SFT")

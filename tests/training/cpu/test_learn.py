@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from med_u1.cli import main as medu1_main
-from med_u1.training import colour_task, cpu_learn
+from med_u1.training.cpu import colour_task
+from med_u1.training.cpu import learn as cpu_learn
 
 ACC = "val-core/MedQA/acc/mean@1"
 FORMAT = "val-aux/MedQA/format/mean@1"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from med_u1.cli import main
-from med_u1.training.doctor import (
+from med_u1.doctor import (
     FAIL,
     OK,
     WARN,
@@ -31,7 +31,7 @@ from med_u1.training.doctor import (
 from med_u1.training.hardware import HardwareNeeds, configured_gpus, hardware_needs
 from med_u1.training.recipes import RECIPES, get_recipe
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 H100 = 79.19  # GiB an 80 GB H100 reports
 A100_40 = 39.39
 
@@ -108,7 +108,7 @@ def test_unknown_recipe_is_one_error_line(capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_module_imports_no_heavy_library() -> None:
-    code = "import sys, med_u1.training.doctor; print(sorted({'torch', 'verl', 'ray', 'vllm'} & set(sys.modules)))"
+    code = "import sys, med_u1.doctor; print(sorted({'torch', 'verl', 'ray', 'vllm'} & set(sys.modules)))"
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert completed.stdout.strip() == "[]", completed.stderr
 
@@ -244,7 +244,7 @@ def test_gpu_machine_report_on_faked_cuda(monkeypatch: pytest.MonkeyPatch) -> No
     """The real probes and report on a torch whose CUDA calls answer as an 8x H100 node would."""
     import torch
 
-    from med_u1.training import doctor as module
+    from med_u1 import doctor as module
 
     properties = type("Properties", (), {"total_memory": int(H100 * module.GIB)})
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)

@@ -342,7 +342,9 @@ def plugin_checks() -> list[Check]:
     entry = check_entry_point([point.value for point in points], load_error)
     registered, error = None, ""
     try:
-        from verl.experimental.reward_loop.reward_manager.registry import get_reward_manager_cls
+        from verl.experimental.reward_loop.reward_manager.registry import (
+            get_reward_manager_cls,
+        )
 
         cls = get_reward_manager_cls("med_u1")
         registered = f"{cls.__module__}.{cls.__qualname__}"
@@ -374,8 +376,10 @@ def verl_checks() -> list[Check]:
     version = installed_version("verl")
     if version is None:
         return [check_verl(None, ())]
+    from med_u1.verl_ext.versions import TESTED_VERL_VERSIONS
+
     try:
-        from med_u1.training.verl_plugins import TESTED_VERL_VERSIONS
+        import verl  # noqa: F401  (also loads Med-U1's verl plugin)
     except Exception as error:
         return [Check("verl", FAIL, f"{version}: import failed: {type(error).__name__}: {error}",
                       f"reinstall: {INSTALL_CPU} or {INSTALL_GPU}")]

@@ -1,0 +1,1 @@
+"""The CPU runs users start (`cpu-smoke`, `cpu-learn`): tiny models, toy data, quiet consoles."""

@@ -12,6 +12,9 @@ vLLM and matplotlib are imported inside the handler that needs them.
 ``tests/test_cli_startup.py`` builds the parser in a fresh interpreter and fails when one of
 them was imported, for every module listed here.
 
+Flags: every parser is a ``med_u1.flags.FlagParser`` (sub-command parsers inherit the class),
+so flags are registered with dashes and accepted with underscores too (docs/cli.md).
+
 Errors: a handler raises ``med_u1.errors.UserError`` for a mistake the user can fix; an
 ``OSError`` that names a file (missing, unreadable, a folder where a file was expected) is
 one too. Both print as one ``medu1: error: ...`` line and exit with status 2; ``-v`` shows
@@ -27,6 +30,7 @@ import sys
 from typing import Callable, Sequence
 
 from med_u1.errors import UserError
+from med_u1.flags import FlagParser
 
 COMMAND_MODULES = (
     "med_u1.rewards.commands",
@@ -47,8 +51,8 @@ Handler = Callable[[argparse.Namespace], "int | None"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with every concern's sub-commands attached."""
-    parser = argparse.ArgumentParser(
+    """The top-level parser with every concern's sub-commands attached (all of them FlagParsers)."""
+    parser = FlagParser(
         prog="medu1", description="Med-U1: train and evaluate medical reasoning models with verifiable rewards."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level; show tracebacks of errors")

@@ -101,7 +101,7 @@ def cpu_recipes() -> list[str]:
 
 
 def cpu_hint() -> str:
-    return "use the CPU recipes: " + ", ".join(f"medu1 train --preset {n}" for n in cpu_recipes())
+    return "use the CPU recipes: " + ", ".join(f"medu1 train --recipe {n}" for n in cpu_recipes())
 
 
 def check_torch(torch: Torch | None, gpu_torch_pin: str | None) -> list[Check]:

@@ -69,7 +69,7 @@ CASES = [
          ("TsinghuaC3I/MedXpertQA", "cannot be reached", "local path", "--input"), env={"HF_HUB_OFFLINE": "1"}),
     Case("data-tokenizer-unreachable", ("data", "build", "--dataset", "medqa", "--input", str(MEDQA), "--tokenizer_path",
                                         "nosuch-org/nosuch-model", "--local_dir", "{tmp}/out"),
-         ("--tokenizer_path", "nosuch-org/nosuch-model", "local model folder"), env={"HF_HUB_OFFLINE": "1"}),
+         ("--tokenizer-path", "nosuch-org/nosuch-model", "local model folder"), env={"HF_HUB_OFFLINE": "1"}),
     # Hydra overrides of medu1 train
     Case("train-unknown-override", (*GPU_DRY_RUN, "trainer.totl_epochs=1"),
          ("trainer.totl_epochs", "did you mean trainer.total_epochs")),

@@ -67,7 +67,7 @@ def cpu_report() -> subprocess.CompletedProcess:
 
 def test_cpu_report_says_so_plainly_and_points_to_the_cpu_recipes(cpu_report: subprocess.CompletedProcess) -> None:
     first = cpu_report.stdout.splitlines()[0]
-    assert first.startswith("This machine has no usable GPU") and "medu1 train --preset cpu-smoke" in first
+    assert first.startswith("This machine has no usable GPU") and "medu1 train --recipe cpu-smoke" in first
     lines = lines_by_name(cpu_report.stdout)
     assert lines["torch"].startswith(WARN) and "CPU-only build" in lines["torch"]
     assert lines["python"].startswith(OK) and sys.version.split()[0] in lines["python"]

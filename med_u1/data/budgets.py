@@ -9,7 +9,7 @@ from typing import Mapping
 from med_u1.data.prompts import NO_BUDGET
 
 EXACT_RANGE = (100, 2000)  # Med-U1's "Think for N tokens." range
-LOG2_RANGE = (8.0, 14.5)  # --use_log: N = int(2 ** uniform(8, 14.5)), about 256..23170
+LOG2_RANGE = (8.0, 14.5)  # --use-log: N = int(2 ** uniform(8, 14.5)), about 256..23170
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class BudgetOptions:
         if self.num_tokens != NO_BUDGET:
             chosen.append("num_tokens")
         if self.num_tokens == 0:
-            raise ValueError("--num_tokens 0 is not a budget; use --do_normal for no budget")
+            raise ValueError("--num-tokens 0 is not a budget; use --do-normal for no budget")
         if len(chosen) > 1:
             raise ValueError(f"budget flags {', '.join('--' + c for c in chosen)} are mutually exclusive")
 

@@ -59,11 +59,11 @@ class BuildOptions:
         if self.mix is None and len(self.inputs) != 1:
             raise ValueError("give exactly one input, or several with a mix")
         if self.max_prompt_tokens is not None and not self.tokenizer_path:
-            raise ValueError("--max_prompt_tokens needs --tokenizer_path")
+            raise ValueError("--max-prompt-tokens needs --tokenizer-path")
         if self.sample_multiple_for_train < 1:
-            raise ValueError("--sample_multiple_for_train must be at least 1")
+            raise ValueError("--sample-multiple-for-train must be at least 1")
         if self.decontaminate and not self.eval_sets:
-            raise ValueError("--decontaminate needs at least one --eval_set")
+            raise ValueError("--decontaminate needs at least one --eval-set")
 
     @property
     def output_name(self) -> str:
@@ -190,7 +190,7 @@ def prompt_lengths(rows: Sequence[dict[str, Any]], tokenizer_path: str | None) -
         tokenizer = AutoTokenizer.from_pretrained(tokenizer_path)
     except OSError as exc:
         raise UserError(
-            f"--tokenizer_path {tokenizer_path!r}: cannot load a tokenizer ({exc}). "
+            f"--tokenizer-path {tokenizer_path!r}: cannot load a tokenizer ({exc}). "
             "Pass a local model folder, or a Hub id on a machine that can reach huggingface.co"
         ) from exc
     texts = [tokenizer.apply_chat_template(row["prompt"], add_generation_prompt=True, tokenize=False) for row in rows]

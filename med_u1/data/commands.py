@@ -37,38 +37,38 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         help="file, folder or Hugging Face dataset id; with --mix repeat as NAME=PATH for each dataset",
     )
     source.add_argument("--split", default="train", choices=SPLITS)
-    source.add_argument("--hf_config", help="Hub dataset config (defaults to the loader's)")
-    source.add_argument("--hf_split", help="Hub split name (defaults to the loader's mapping of --split)")
-    source.add_argument("--skip_invalid", action="store_true", help="skip and report invalid records instead of stopping")
+    source.add_argument("--hf-config", help="Hub dataset config (defaults to the loader's)")
+    source.add_argument("--hf-split", help="Hub split name (defaults to the loader's mapping of --split)")
+    source.add_argument("--skip-invalid", action="store_true", help="skip and report invalid records instead of stopping")
     source.add_argument(
         "--mix", help=f"NAME:COUNT,... (COUNT or 'all'), or a preset: {', '.join(PRESETS)}",
     )
     source.add_argument("--name", help="output name (default: the dataset, the preset, or 'mix')")
 
     out = parser.add_argument_group("output")
-    out.add_argument("--local_dir", type=Path, default=DEFAULT_LOCAL_DIR)
+    out.add_argument("--local-dir", type=Path, default=DEFAULT_LOCAL_DIR)
     out.add_argument("--template", default="medu1", choices=list(prompts.TEMPLATES))
     out.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"seed of budgets and mixes (default {DEFAULT_SEED})")
 
     budget = parser.add_argument_group("thinking budget (Med-U1 flags; default: exact N in 100..2000)")
-    budget.add_argument("--do_normal", action="store_true", help="no budget")
-    budget.add_argument("--num_tokens", type=int, default=-1, help="fixed budget; negative = 'Think for maximum N tokens.'")
-    budget.add_argument("--use_log", action="store_true", help="N = 2**uniform(8, 14.5)")
-    budget.add_argument("--use_both", action="store_true", help="half exact budgets, half no budget")
-    budget.add_argument("--use_both_both", action="store_true", help="half exact budgets, half maximum budgets")
-    budget.add_argument("--keep_source_budgets", action="store_true", help="keep the budgets of Med-U1 parquet rows")
-    budget.add_argument("--sample_multiple_for_train", type=int, default=1, help="repeat each training item K times")
+    budget.add_argument("--do-normal", action="store_true", help="no budget")
+    budget.add_argument("--num-tokens", type=int, default=-1, help="fixed budget; negative = 'Think for maximum N tokens.'")
+    budget.add_argument("--use-log", action="store_true", help="N = 2**uniform(8, 14.5)")
+    budget.add_argument("--use-both", action="store_true", help="half exact budgets, half no budget")
+    budget.add_argument("--use-both-both", action="store_true", help="half exact budgets, half maximum budgets")
+    budget.add_argument("--keep-source-budgets", action="store_true", help="keep the budgets of Med-U1 parquet rows")
+    budget.add_argument("--sample-multiple-for-train", type=int, default=1, help="repeat each training item K times")
 
     checks = parser.add_argument_group("decontamination and length filter")
     checks.add_argument(
-        "--eval_set", action="append", default=[], metavar="NAME=PATH",
+        "--eval-set", action="append", default=[], metavar="NAME=PATH",
         help="evaluation set to match training items against (NAME is a loader; repeatable)",
     )
-    checks.add_argument("--decontaminate", action="store_true", help="drop training items matching an --eval_set")
+    checks.add_argument("--decontaminate", action="store_true", help="drop training items matching an --eval-set")
     checks.add_argument("--ngram", type=int, default=DEFAULT_NGRAM, help="word n-gram size for near duplicates")
-    checks.add_argument("--near_threshold", type=float, default=DEFAULT_THRESHOLD, help="n-gram overlap for a near duplicate")
-    checks.add_argument("--max_prompt_tokens", type=int, help="drop longer prompts (needs --tokenizer_path)")
-    checks.add_argument("--tokenizer_path", help="tokenizer for the length filter and token-length statistics")
+    checks.add_argument("--near-threshold", type=float, default=DEFAULT_THRESHOLD, help="n-gram overlap for a near duplicate")
+    checks.add_argument("--max-prompt-tokens", type=int, help="drop longer prompts (needs --tokenizer-path)")
+    checks.add_argument("--tokenizer-path", help="tokenizer for the length filter and token-length statistics")
 
 
 def _pair_list(values: list[str], flag: str) -> list[tuple[str, str]]:
@@ -98,7 +98,7 @@ def options_from_args(args: argparse.Namespace) -> BuildOptions:
         if len(args.input) != 1:
             raise ValueError("give one --input (a file, a folder or a Hub id) without --mix")
         mix, inputs, name = None, {args.dataset: args.input[0]}, args.name
-    eval_sets = {f"{dataset}={path}": (dataset, path) for dataset, path in _pair_list(args.eval_set, "--eval_set")}
+    eval_sets = {f"{dataset}={path}": (dataset, path) for dataset, path in _pair_list(args.eval_set, "--eval-set")}
     return BuildOptions(
         inputs=inputs,
         split=args.split,

@@ -65,7 +65,7 @@ class HFBackend:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         if batch_size < 1:
-            raise UserError("--batch_size must be at least 1")
+            raise UserError("--batch-size must be at least 1")
         self.sampling, self.batch_size = sampling, batch_size
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
         try:

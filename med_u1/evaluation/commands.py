@@ -10,6 +10,7 @@ from med_u1.errors import UserError
 from med_u1.evaluation.backends import BACKENDS
 from med_u1.evaluation.report import FORMATS, PUBLISHED
 from med_u1.evaluation.sampling import PRESETS
+from med_u1.rewards.commands import add_reward_flags
 
 
 def parse_budgets(text: str | None) -> list[int | None]:
@@ -24,9 +25,9 @@ def parse_budgets(text: str | None) -> list[int | None]:
         try:
             value = int(part)
         except ValueError:
-            raise UserError(f"--num_tokens expects integers (N exact, -N maximum, -1 none) or 'own', got {part!r}") from None
+            raise UserError(f"--num-tokens expects integers (N exact, -N maximum, -1 none) or 'own', got {part!r}") from None
         if value == 0:
-            raise UserError("--num_tokens 0 is not a budget; use -1 for no budget")
+            raise UserError("--num-tokens 0 is not a budget; use -1 for no budget")
         budgets.append(value)
     return list(dict.fromkeys(budgets))
 
@@ -37,7 +38,7 @@ def handle_eval(args: argparse.Namespace) -> int:
     from med_u1.evaluation.sampling import resolve_sampling
     from med_u1.rewards.commands import parse_knobs
 
-    sampling = resolve_sampling(args.preset, {
+    sampling = resolve_sampling(args.sampling, {
         "temperature": args.temperature, "top_p": args.top_p, "max_tokens": args.max_tokens, "n": args.n, "seed": args.seed,
     })
     if args.limit is not None and args.limit < 1:
@@ -91,26 +92,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Rerunning the same command resumes.",
     )
     parser.add_argument("--model", required=True, help="model folder or Hugging Face id (with a chat template)")
-    parser.add_argument("--data", action="append", required=True, metavar="DIR_OR_FILE",
-                        help="folder of <dataset>_<split>.parquet files, or parquet files; repeatable")
+    parser.add_argument("--data", action="extend", nargs="+", required=True, metavar="DIR_OR_FILE",
+                        help="folders of <dataset>_<split>.parquet files, or parquet files (several after one --data)")
     parser.add_argument("--benchmarks", help="comma list: medmcqa,medqa,pubmedqa,mmlu_pro,gpqa,medxpertqa,medcalc,mediq,"
                         "ehrnoteqa,medical_o1 (groups: r1zero, medu1); default: every file in --data")
     parser.add_argument("--out", required=True, help="run directory (created; an existing one is resumed)")
     parser.add_argument("--split", default="test", help="split suffix of the files in --data folders (default test)")
     parser.add_argument("--backend", default="hf", choices=BACKENDS, help="hf (transformers) or vllm (GPU extra)")
-    parser.add_argument("--preset", default="greedy", choices=sorted(PRESETS),
-                        help="sampling: greedy (T 0) or medu1 (T 0.2, top_p 0.95, 2048 tokens); flags override it")
+    parser.add_argument("--sampling", "--preset", dest="sampling", default="greedy", choices=sorted(PRESETS),
+                        help="sampling preset: greedy (T 0) or medu1 (T 0.2, top_p 0.95, 2048 tokens); flags override it")
     parser.add_argument("--n", type=int, help="samples per item (pass@k, maj@k)")
     parser.add_argument("--temperature", type=float)
-    parser.add_argument("--top_p", type=float)
-    parser.add_argument("--max_tokens", type=int, help="response token limit")
+    parser.add_argument("--top-p", type=float)
+    parser.add_argument("--max-tokens", type=int, help="response token limit")
     parser.add_argument("--seed", type=int)
-    parser.add_argument("--num_tokens", help="budget sweep: N[,N...] (N exact, -N maximum, -1 none, own = the row's)")
+    parser.add_argument("--num-tokens", help="budget sweep: N[,N...] (N exact, -N maximum, -1 none, own = the row's)")
     parser.add_argument("--limit", type=int, help="first M items of each benchmark")
-    parser.add_argument("--batch_size", type=int, default=8, help="hf backend batch size")
-    parser.add_argument("--tensor_parallel_size", type=int, default=1, help="vllm tensor parallel GPUs")
-    parser.add_argument("--reward_preset", default="default", choices=("default", "medu1"), help="verifier preset for scoring")
-    parser.add_argument("--knob", action="append", default=[], metavar="NAME=VALUE", help="reward knob, repeatable")
+    parser.add_argument("--batch-size", type=int, default=8, help="hf backend batch size")
+    parser.add_argument("--tensor-parallel-size", type=int, default=1, help="vllm tensor parallel GPUs")
+    add_reward_flags(parser)
     parser.add_argument("--overwrite", action="store_true", help="discard an existing run in --out")
     parser.add_argument("--dry-run", action="store_true", help="check the inputs and print the plan; load no model")
     parser.set_defaults(handler=handle_eval)

@@ -8,7 +8,7 @@ FILE may be:
 - a verl 0.9.1 validation dump (``trainer.validation_data_dir``/``<step>.jsonl``, written by
   ``RayPPOTrainer._write_generations``: ``input, output, gts, score, step`` and the reward's extra
   fields). It has no ``data_source``: give the validation parquet with ``--data`` (rows are matched
-  by their user message inside the decoded input) or one ``--data_source``.
+  by their user message inside the decoded input) or one ``--data-source``.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def read_verl_dump(path: Path, data: Sequence[str], data_source: str | None) -> 
         if not source:
             raise UserError(
                 f"{path}, line {number}: no data_source; pass the validation parquet with --data "
-                "(or --data_source when every row has the same one)"
+                "(or --data-source when every row has the same one)"
             )
         item_id = item.item_id if item else hashlib.sha1(prompt.encode()).hexdigest()[:16]
         reward_model = dict(item.reward_model) if item else {"ground_truth": record["gts"], "num_tokens": budget_in(prompt)}

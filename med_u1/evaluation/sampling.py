@@ -24,9 +24,9 @@ class Sampling:
         if self.temperature < 0:
             raise UserError(f"--temperature must be >= 0, got {self.temperature}")
         if not 0 < self.top_p <= 1:
-            raise UserError(f"--top_p must be in (0, 1], got {self.top_p}")
+            raise UserError(f"--top-p must be in (0, 1], got {self.top_p}")
         if self.max_tokens < 1 or self.n < 1:
-            raise UserError("--max_tokens and --n must be at least 1")
+            raise UserError("--max-tokens and --n must be at least 1")
 
     @property
     def greedy(self) -> bool:

@@ -74,18 +74,18 @@ def call_for(row: dict, path: Path, number: int, preset: str) -> tuple[dict[str,
 
 def run_score(args: argparse.Namespace) -> int:
     """Score every row of ``args.input`` and print a per-data-source summary."""
-    knobs = parse_knobs(args.knob, args.preset)
+    knobs = parse_knobs(args.knob, args.reward_preset)
     path = Path(args.input)
     if args.out:
         from med_u1.evaluation.rescore import rescore
 
-        print(rescore(path, Path(args.out), args.preset, knobs, args.data, args.data_source))
+        print(rescore(path, Path(args.out), args.reward_preset, knobs, args.data, args.data_source))
         print(f"run directory: {args.out}")
         return 0
     scored = []
     groups: dict[str, list[dict]] = defaultdict(list)
     for number, row in read_rows(path):
-        call, preset_knobs = call_for(row, path, number, args.preset)
+        call, preset_knobs = call_for(row, path, number, args.reward_preset)
         try:
             result = compute_score(**call, **preset_knobs, **knobs)
         except KeyError as error:
@@ -98,25 +98,33 @@ def run_score(args: argparse.Namespace) -> int:
         for source, results in sorted(groups.items())
     ]
     print(tabulate(rows, headers=["data source", "task", "rows", "acc", "format", "mean score"], disable_numparse=True))
-    if args.output:
-        write_jsonl_atomic(args.output, scored)
-        print(f"wrote {args.output}")
+    if args.scored_rows:
+        write_jsonl_atomic(args.scored_rows, scored)
+        print(f"wrote {args.scored_rows}")
     return 0
+
+
+def add_reward_flags(parser: argparse.ArgumentParser, *aliases: str) -> None:
+    """``--reward-preset`` (any registered reward preset) and ``--knob``: the reward flags of every command that scores."""
+    parser.add_argument("--reward-preset", *aliases, dest="reward_preset", default="default", choices=sorted(PRESETS),
+                        metavar="NAME", help=f"reward preset the verifiers score with: {', '.join(sorted(PRESETS))}")
+    parser.add_argument("--knob", action="append", default=[], metavar="NAME=VALUE", help="reward knob, repeatable")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Attach ``medu1 score``."""
     parser = subparsers.add_parser("score", help="score a JSON-lines file of responses")
     parser.add_argument("--input", required=True, help="JSON lines: data_source, response, ground_truth [, extra fields]")
-    parser.add_argument("--preset", default="default", choices=sorted(PRESETS))
-    parser.add_argument("--knob", action="append", default=[], metavar="NAME=VALUE", help="reward knob, repeatable")
-    parser.add_argument("--output", help="write each row with its reward dict here (JSON lines, atomic)")
+    add_reward_flags(parser, "--preset")
+    parser.add_argument("--scored-rows", metavar="FILE",
+                        help="write each row with its reward dict here (JSON lines, atomic)")
+    parser.add_argument("--output", dest="scored_rows", help=argparse.SUPPRESS)  # the old name of --scored-rows
     parser.add_argument(
         "--out", metavar="RUN_DIR",
         help="score saved generations into an evaluation run directory (scores, metrics, report, plots); --input may "
         "be a `medu1 eval` generations.jsonl, a Med-U1 vllm_inference.py result file or a verl validation dump",
     )
-    parser.add_argument("--data", action="append", default=[], metavar="PARQUET",
+    parser.add_argument("--data", action="extend", nargs="+", default=[], metavar="PARQUET",
                         help="with --out and a verl dump: the validation parquet(s), to recover each row's references")
-    parser.add_argument("--data_source", help="with --out and a verl dump without --data: the rows' data_source")
+    parser.add_argument("--data-source", help="with --out and a verl dump without --data: the rows' data_source")
     parser.set_defaults(handler=run_score)

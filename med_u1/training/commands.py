@@ -22,6 +22,23 @@ CPU_SMOKE, CPU_LEARN = "cpu-smoke", "cpu-learn"
 DEFAULT_OUTPUT_DIRS = {CPU_SMOKE: Path("outputs/cpu-smoke"), CPU_LEARN: Path("outputs/cpu-learn")}
 
 
+class HydraList(argparse.Action):
+    """Paths after one flag as one Hydra value: ``a`` stays ``a``, ``a b`` becomes ``[a,b]``.
+
+    The flag takes every word up to the next flag, so a ``key=value`` among them is a Hydra
+    override that followed the paths: it joins the overrides, in order.
+    """
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        words = [str(value) for value in values]  # type: ignore[attr-defined]
+        paths = [word for word in words if "=" not in word]
+        if not paths:
+            parser.error(f"{option_string} expects at least one parquet path before the Hydra overrides")
+        setattr(namespace, self.dest, paths[0] if len(paths) == 1 else f"[{','.join(paths)}]")
+        namespace.overrides = [*(namespace.overrides or []), *(word for word in words if "=" in word)]
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Attach ``train`` to the top-level parser."""
     parser = subparsers.add_parser(
@@ -30,10 +47,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Compose `python -m verl.trainer.main_ppo` for a recipe and run it. "
         "Extra Hydra overrides (key=value, +key=value) are passed through unchanged.",
     )
-    parser.add_argument("--preset", "--recipe", dest="preset", default="cpu-smoke", choices=sorted(RECIPES))
+    parser.add_argument("--recipe", "--preset", dest="preset", default="cpu-smoke", choices=sorted(RECIPES),
+                        help="the recipe to run (medu1 train --list)")
     parser.add_argument("--model", help="model path or Hub id (default: the recipe's)")
-    parser.add_argument("--train-files", help="training parquet(s), e.g. a.parquet or [a.parquet,b.parquet]")
-    parser.add_argument("--val-files", help="validation parquet(s)")
+    parser.add_argument("--train-files", nargs="+", action=HydraList, metavar="PARQUET",
+                        help="training parquet(s): a.parquet b.parquet (or verl's [a.parquet,b.parquet])")
+    parser.add_argument("--val-files", nargs="+", action=HydraList, metavar="PARQUET", help="validation parquet(s)")
     parser.add_argument("--nnodes", type=int, help="trainer.nnodes (join the Ray cluster with ray start first)")
     parser.add_argument("--gpus-per-node", type=int, help="trainer.n_gpus_per_node")
     parser.add_argument(
@@ -47,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--dry-run", action="store_true", help="print the command and resolved config; run nothing")
     parser.add_argument("--list", action="store_true", help="list the recipes and exit")
-    parser.add_argument("overrides", nargs="*", help="Hydra overrides for verl's ppo_trainer config")
+    parser.add_argument("overrides", nargs="*", action="extend", help="Hydra overrides for verl's ppo_trainer config")
     parser.set_defaults(handler=handle_train)
 
 

@@ -6,5 +6,5 @@ set -euo pipefail
 OUT_DIR=${1:?usage: build_eval_sets.sh OUT_DIR NAME=INPUT [NAME=INPUT ...]}
 shift
 for pair in "$@"; do
-  medu1 data build --dataset "${pair%%=*}" --input "${pair#*=}" --split test --do_normal --local_dir "$OUT_DIR"
+  medu1 data build --dataset "${pair%%=*}" --input "${pair#*=}" --split test --do-normal --local-dir "$OUT_DIR"
 done

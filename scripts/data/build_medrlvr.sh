@@ -14,6 +14,6 @@ for file in "$MEDQA_TRAIN" "$MEDQA_TEST"; do
     echo "build_medrlvr.sh: warning: the first record of $file has no option E; MED-RLVR trains on the 5-option MedQA" >&2
   fi
 done
-COMMON=(--dataset medqa --template r1 --do_normal --local_dir "$OUT_DIR")
-medu1 data build "${COMMON[@]}" --input "$MEDQA_TRAIN" --split train --eval_set "medqa=$MEDQA_TEST" "$@"
+COMMON=(--dataset medqa --template r1 --do-normal --local-dir "$OUT_DIR")
+medu1 data build "${COMMON[@]}" --input "$MEDQA_TRAIN" --split train --eval-set "medqa=$MEDQA_TEST" "$@"
 medu1 data build "${COMMON[@]}" --input "$MEDQA_TEST" --split test "$@"

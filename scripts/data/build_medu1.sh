@@ -8,8 +8,8 @@
 # (medoption = MediQ + MedXpertQA + EHRNoteQA; medcalc; huatuo = medical-o1 open text; ...).
 # Each training build is checked against every test/ file: overlaps are reported as a warning
 # and in <name>_train.stats.json (add --decontaminate to drop them).
-# Extra arguments go to every build, e.g. --do_normal (no budget), --use_both_both (L1-max
-# budgets), --num_tokens -512, --template medu1_released.
+# Extra arguments go to every build, e.g. --do-normal (no budget), --use-both-both (L1-max
+# budgets), --num-tokens -512, --template medu1_released.
 set -euo pipefail
 DATA_DIR=${1:?usage: build_medu1.sh DATA_DIR [OUT_DIR] [extra medu1 data build flags]}
 OUT_DIR=${2:-processed_data}
@@ -22,20 +22,20 @@ fi
 NAMES=(medoption medcalc huatuo mediq medxpertqa ehrnoteqa)
 EVAL_SETS=()
 for file in "$DATA_DIR"/test/*.json; do
-  EVAL_SETS+=(--eval_set "medu1=$file")
+  EVAL_SETS+=(--eval-set "medu1=$file")
 done
 
 for name in "${NAMES[@]}"; do
   if [[ -f "$DATA_DIR/train/$name.json" ]]; then
     medu1 data build --dataset medu1 --input "$DATA_DIR/train/$name.json" --split train --name "$name" \
-      --local_dir "$OUT_DIR" "${EVAL_SETS[@]}" "$@"
+      --local-dir "$OUT_DIR" "${EVAL_SETS[@]}" "$@"
   fi
   if [[ -f "$DATA_DIR/test/$name.json" ]]; then
     medu1 data build --dataset medu1 --input "$DATA_DIR/test/$name.json" --split validation --name "$name" \
-      --local_dir "$OUT_DIR" "$@"
+      --local-dir "$OUT_DIR" "$@"
   fi
   if [[ -f "$DATA_DIR/test/${name}_test.json" ]]; then
     medu1 data build --dataset medu1 --input "$DATA_DIR/test/${name}_test.json" --split test --name "$name" \
-      --local_dir "$OUT_DIR" "$@"
+      --local-dir "$OUT_DIR" "$@"
   fi
 done

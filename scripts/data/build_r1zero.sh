@@ -14,11 +14,11 @@ MEDQA=${1:?usage: build_r1zero.sh MEDQA MEDXPERTQA [OUT_DIR] [extra flags]}
 MEDXPERTQA=${2:?usage: build_r1zero.sh MEDQA MEDXPERTQA [OUT_DIR] [extra flags]}
 OUT_DIR=${3:-processed_data}
 shift $(( $# >= 3 ? 3 : 2 ))
-COMMON=(--template r1zero --do_normal --local_dir "$OUT_DIR")
+COMMON=(--template r1zero --do-normal --local-dir "$OUT_DIR")
 if [[ -n "${MEDQA_TEST:-}" ]]; then
-  COMMON+=(--eval_set "medqa=$MEDQA_TEST")
-  medu1 data build --dataset medqa --input "$MEDQA_TEST" --split test --template r1zero --do_normal \
-    --local_dir "$OUT_DIR" "$@"
+  COMMON+=(--eval-set "medqa=$MEDQA_TEST")
+  medu1 data build --dataset medqa --input "$MEDQA_TEST" --split test --template r1zero --do-normal \
+    --local-dir "$OUT_DIR" "$@"
 else
   echo "build_r1zero.sh: MEDQA_TEST not set: no validation file and no overlap check against MedQA's test set" >&2
 fi

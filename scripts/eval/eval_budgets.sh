@@ -7,5 +7,5 @@
 set -euo pipefail
 source "$(dirname "$0")/_common.sh"
 default_out budgets "$@"
-exec medu1 eval --data "${DATA:-processed_data}" --benchmarks "${BENCHMARKS:-medu1}" --preset medu1 \
-  --num_tokens "${BUDGETS:-256,512,1024,-256,-512,-1024}" "${OUT_FLAG[@]}" "$@"
+exec medu1 eval --data "${DATA:-processed_data}" --benchmarks "${BENCHMARKS:-medu1}" --sampling medu1 \
+  --num-tokens "${BUDGETS:-256,512,1024,-256,-512,-1024}" "${OUT_FLAG[@]}" "$@"

@@ -10,4 +10,4 @@
 set -euo pipefail
 source "$(dirname "$0")/_common.sh"
 default_out medu1 "$@"
-exec medu1 eval --data "${DATA:-processed_data}" --benchmarks medu1 --preset medu1 "${OUT_FLAG[@]}" "$@"
+exec medu1 eval --data "${DATA:-processed_data}" --benchmarks medu1 --sampling medu1 "${OUT_FLAG[@]}" "$@"

@@ -8,7 +8,7 @@
 # $CKPT_ROOT/l1-exact/merged, the l1-max recipe's default model.
 # Hardware: 1 node, 8x 80 GB GPUs per phase.
 # Data: scripts/data/build_medu1.sh MED_U1/deepscaler/data processed_data/l1_exact
-#       scripts/data/build_medu1.sh MED_U1/deepscaler/data processed_data/l1_max --use_both_both
+#       scripts/data/build_medu1.sh MED_U1/deepscaler/data processed_data/l1_max --use-both-both
 # Usage: scripts/train/l1_two_phase.sh [--dry-run] [hydra overrides for both phases...]
 set -euo pipefail
 CKPT_ROOT=${CKPT_ROOT:-checkpoints/med-u1}
@@ -17,7 +17,7 @@ MERGED="$PHASE1_DIR/merged"
 RUN=()
 if [[ " $* " == *" --dry-run "* ]]; then RUN=(echo "[dry-run]"); fi
 
-medu1 train --preset l1-exact "trainer.default_local_dir=$PHASE1_DIR" "$@"
+medu1 train --recipe l1-exact "trainer.default_local_dir=$PHASE1_DIR" "$@"
 if [[ ${#RUN[@]} -eq 0 ]]; then
   STEP=$(cat "$PHASE1_DIR/latest_checkpointed_iteration.txt")
 else
@@ -26,4 +26,4 @@ fi
 "${RUN[@]}" python -m verl.model_merger merge --backend fsdp \
   --local_dir "$PHASE1_DIR/global_step_$STEP/actor" --target_dir "$MERGED"
 # A dry run checks that a model folder exists: phase 2's is written by the merge above, so only print it.
-"${RUN[@]}" medu1 train --preset l1-max --model "$MERGED" "trainer.default_local_dir=$CKPT_ROOT/l1-max" "$@"
+"${RUN[@]}" medu1 train --recipe l1-max --model "$MERGED" "trainer.default_local_dir=$CKPT_ROOT/l1-max" "$@"

@@ -7,4 +7,4 @@
 # Data: scripts/data/build_medrlvr.sh MEDQA/US/train.jsonl MEDQA/US/test.jsonl   (-> processed_data/medrlvr)
 # Usage: scripts/train/medrlvr_ppo.sh [--dry-run] [--model PATH] [hydra overrides...]
 set -euo pipefail
-exec medu1 train --preset medrlvr-ppo "$@"
+exec medu1 train --recipe medrlvr-ppo "$@"

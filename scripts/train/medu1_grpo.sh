@@ -9,4 +9,4 @@
 # Variants (docs/recipes.md): open text (--train-files processed_data/huatuo_train.parquet ...), 7B (--model ...).
 # Usage: scripts/train/medu1_grpo.sh [--dry-run] [--model PATH] [hydra overrides...]
 set -euo pipefail
-exec medu1 train --preset medu1-grpo "$@"
+exec medu1 train --recipe medu1-grpo "$@"

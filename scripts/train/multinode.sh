@@ -22,5 +22,5 @@ fi
 PRESET=${1:?usage: ROLE=head NNODES=N multinode.sh PRESET [--dry-run] [overrides...]}
 shift
 "${RUN[@]}" ray start --head --port="$RAY_PORT" --num-gpus="$GPUS_PER_NODE"
-medu1 train --preset "$PRESET" --nnodes "$NNODES" --gpus-per-node "$GPUS_PER_NODE" \
+medu1 train --recipe "$PRESET" --nnodes "$NNODES" --gpus-per-node "$GPUS_PER_NODE" \
   +ray_kwargs.ray_init.address=auto "$@"

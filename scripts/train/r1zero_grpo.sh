@@ -9,5 +9,5 @@
 # Usage: DATASET=dataset2 scripts/train/r1zero_grpo.sh [--dry-run] [hydra overrides...]
 set -euo pipefail
 DATASET=${DATASET:-dataset1}
-exec medu1 train --preset r1zero-grpo --train-files "processed_data/r1zero_${DATASET}_train.parquet" \
+exec medu1 train --recipe r1zero-grpo --train-files "processed_data/r1zero_${DATASET}_train.parquet" \
   "trainer.experiment_name=r1zero-${DATASET}" "$@"

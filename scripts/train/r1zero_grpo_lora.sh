@@ -7,5 +7,5 @@
 # Usage: DATASET=dataset3 scripts/train/r1zero_grpo_lora.sh [--dry-run] [hydra overrides...]
 set -euo pipefail
 DATASET=${DATASET:-dataset1}
-exec medu1 train --preset r1zero-grpo-lora --train-files "processed_data/r1zero_${DATASET}_train.parquet" \
+exec medu1 train --recipe r1zero-grpo-lora --train-files "processed_data/r1zero_${DATASET}_train.parquet" \
   "trainer.experiment_name=r1zero-lora-${DATASET}" "$@"

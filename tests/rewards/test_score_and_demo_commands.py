@@ -49,7 +49,7 @@ def test_demo_prints_both_tables(capsys):
     assert main(["demo", "--no-train"]) == 0
     out = capsys.readouterr().out
     assert "medu1 mean score" in out and "letter in parentheses" in out
-    assert out.rstrip().endswith("medu1 train --preset cpu-learn")  # where to watch the policy learn
+    assert out.rstrip().endswith("medu1 train --recipe cpu-learn")  # where to watch the policy learn
 
 
 def test_builtin_examples_show_what_the_default_preset_fixes():

@@ -45,7 +45,7 @@ def test_l1_two_phase_dry_runs_phase_one_and_prints_the_merge_and_phase_two() ->
     out = dry_run("l1_two_phase.sh")
     assert out.count("# resolved verl config") == 1  # phase 2's model does not exist before the merge
     assert "[dry-run] python -m verl.model_merger merge --backend fsdp" in out
-    assert "[dry-run] medu1 train --preset l1-max --model checkpoints/med-u1/l1-exact/merged" in out
+    assert "[dry-run] medu1 train --recipe l1-max --model checkpoints/med-u1/l1-exact/merged" in out
 
 
 def test_multinode_head_dry_run_sets_nnodes_and_joins_the_cluster() -> None:

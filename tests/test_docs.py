@@ -5,7 +5,8 @@ parsed by the real parser (``[--flag VALUE]`` read as given, ``a|b`` as ``a``); 
 elides arguments with ``...``, a command in running text and a ``medu1`` line of
 scripts/*/*.sh (shell variables in it) are checked flag by flag. Either way each flag must be
 written in its documented spelling (docs/cli.md). Every relative link and image must name a
-file of the repository, and a ``#fragment`` a heading of that file.
+file of the repository, and a ``#fragment`` a heading of that file; the README's Documentation
+table lists every page of docs/.
 """
 
 from __future__ import annotations
@@ -189,3 +190,11 @@ def test_every_relative_link_and_image_resolves(page: Path) -> None:
         elif fragment and file.suffix == ".md" and fragment not in anchors(file):
             broken.append(f"{target}: no heading #{fragment} in {file.relative_to(REPO)}")
     assert not broken, f"{page.relative_to(REPO)}: " + "; ".join(broken)
+
+
+def test_the_readme_documentation_table_lists_every_docs_page() -> None:
+    """The README's Documentation table is the docs index: no page of docs/ is left out of it."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Documentation", 1)[1].split("\n## ", 1)[0]
+    listed = {(REPO / target).resolve() for target in LINK.findall(table)}
+    assert not [page.name for page in (REPO / "docs").glob("*.md") if page.resolve() not in listed]

@@ -103,6 +103,11 @@ class Registry(Generic[T]):
         matches = difflib.get_close_matches(str(name).lower(), list(folded), n=1, cutoff=0.6)
         return folded[matches[0]] if matches else None
 
+    def aliases_of(self, name: str) -> tuple[str, ...]:
+        """The aliases of the entry called ``name`` (or of the entry one of its aliases names)."""
+        canonical = self.canonical(name)
+        return tuple(alias for alias, target in self._aliases.items() if target == canonical)
+
     def __contains__(self, name: object) -> bool:
         return name in self._entries or name in self._aliases
 

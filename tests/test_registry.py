@@ -31,6 +31,7 @@ def test_the_decorator_registers_and_returns_what_it_decorates():
 def test_aliases_reach_the_entry_but_are_not_listed():
     colours = make_colours()
     assert colours.get("rouge") == 1 and colours.canonical("rouge") == "red" and colours.canonical("red") == "red"
+    assert colours.aliases_of("red") == ("rouge",) and colours.aliases_of("green") == ()
     assert "rouge" in colours and list(colours) == ["red", "green"] and colours.names() == ("red", "green")
     assert len(colours) == 2 and dict(colours.items()) == {"red": 1, "green": 2} and list(colours.values()) == [1, 2]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from med_u1.data.budget_sentence import budget_sentence
 from med_u1.data.record import Example
 
 #: Med-U1's "internal dialogue" system prompt (its builder; shipped MedCalc/open-text files).
@@ -52,12 +53,10 @@ TEXT_INSTRUCTION = " Please provide your text answer within the <answer> </answe
 LABEL_INSTRUCTION = " Please provide only one of {labels} within the <answer> </answer> tags."
 ANSWER_INSTRUCTIONS = (LETTER_INSTRUCTION, NUMERIC_INSTRUCTION, TEXT_INSTRUCTION)
 
-NO_BUDGET = -1
-
 
 def user_message(example: Example, num_tokens: int) -> str:
     """The user turn: question, answer instruction, thinking budget (joined as Med-U1 does)."""
-    return f"{question_body(example)} {answer_instruction(example)} {budget_instruction(num_tokens)}"
+    return f"{question_body(example)} {answer_instruction(example)} {budget_sentence(num_tokens)}"
 
 
 def r1zero_user_message(example: Example, num_tokens: int) -> str:
@@ -65,7 +64,7 @@ def r1zero_user_message(example: Example, num_tokens: int) -> str:
     text = example.question
     if example.options:
         text += "\nAnswer Choices: " + " ".join(f"({key}) {value}" for key, value in example.options.items())
-    budget = budget_instruction(num_tokens)
+    budget = budget_sentence(num_tokens)
     return f"{text} {budget}" if budget else text
 
 
@@ -97,17 +96,6 @@ TEMPLATES = {
         ),
     )
 }
-
-
-def budget_instruction(num_tokens: int) -> str:
-    """``Think for N tokens.`` for N > 0, ``Think for maximum |N| tokens.`` for N < 0, "" for -1 (none)."""
-    if num_tokens == NO_BUDGET:
-        return ""
-    if num_tokens < 0:
-        return f"Think for maximum {abs(num_tokens)} tokens."
-    if num_tokens == 0:
-        raise ValueError("a thinking budget of 0 tokens is not meaningful")
-    return f"Think for {num_tokens} tokens."
 
 
 def answer_instruction(example: Example) -> str:

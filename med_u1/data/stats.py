@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Sequence
 
-from med_u1.data.prompts import NO_BUDGET
+from med_u1.data.budget_sentence import NO_BUDGET
 
 PERCENTILES = (50, 90, 99)
 

@@ -15,18 +15,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, Sequence
 
+from med_u1.data.budget_sentence import last_budget
 from med_u1.errors import UserError
 from med_u1.evaluation.benchmarks import BY_DATA_SOURCE
 from med_u1.evaluation.items import Item, file_sha256, load_items
 from med_u1.evaluation.rundir import GENERATIONS, RunDir, read_jsonl_rows
 from med_u1.evaluation.scoring import ANSWER_FROM
 
-_BUDGET = re.compile(r"Think for (maximum )?(\d+) tokens\.")
 
 
 def benchmark_of(data_source: str) -> str:
@@ -83,15 +82,6 @@ def read_medu1_results(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def budget_in(text: str) -> int | None:
-    """The last "Think for (maximum) N tokens." of a prompt as Med-U1's signed budget."""
-    matches = _BUDGET.findall(text)
-    if not matches:
-        return None
-    maximum, number = matches[-1]
-    return -int(number) if maximum else int(number)
-
-
 def user_text(item: Item) -> str:
     return [m["content"] for m in item.messages if m.get("role") == "user"][-1]
 
@@ -117,7 +107,7 @@ def read_verl_dump(path: Path, data: Sequence[str], data_source: str | None) -> 
                 "(or --data_source when every row has the same one)"
             )
         item_id = item.item_id if item else hashlib.sha1(prompt.encode()).hexdigest()[:16]
-        reward_model = dict(item.reward_model) if item else {"ground_truth": record["gts"], "num_tokens": budget_in(prompt)}
+        reward_model = dict(item.reward_model) if item else {"ground_truth": record["gts"], "num_tokens": last_budget(prompt)}
         extra_info = dict(item.extra_info) if item else {}
         rows.append(generation(benchmark_of(source), item_id, samples[item_id], source, record["output"],
                                reward_model, extra_info))

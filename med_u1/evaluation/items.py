@@ -26,8 +26,8 @@ class Item:
     def with_budget(self, num_tokens: int | None) -> "Item":
         """The item asking for ``num_tokens`` (Med-U1's convention: N exact, -N maximum, -1 none).
 
-        The last user message's budget sentence is replaced and the budget recorded where the
-        verifiers read it; ``None`` keeps the row's own prompt and budget.
+        The last user message's budget sentence is replaced and the budget recorded in
+        ``extra_info``, where the verifiers read it; ``None`` keeps the row's own prompt and budget.
         """
         if num_tokens is None:
             return self
@@ -36,7 +36,7 @@ class Item:
         messages[last_user]["content"] = with_budget(messages[last_user]["content"], num_tokens)
         return Item(
             self.item_id, messages, self.data_source,
-            {**self.reward_model, "num_tokens": num_tokens}, {**self.extra_info, "num_tokens": num_tokens},
+            self.reward_model, {**self.extra_info, "num_tokens": num_tokens},
         )
 
 

@@ -75,10 +75,10 @@ def read_medu1_results(path: Path) -> list[dict[str, Any]]:
         for field in ("data_source", "ground_truth", "full_response"):
             if not isinstance(record, dict) or field not in record:
                 raise UserError(f"{path}, record {position}: missing field {field!r}")
-        reward_model = {"ground_truth": record["ground_truth"], "lower_limit": record.get("lower_limit"),
-                        "upper_limit": record.get("upper_limit")}
+        limits = {"lower_limit": record.get("lower_limit"), "upper_limit": record.get("upper_limit")}
         source = record["data_source"]
-        rows.append(generation(benchmark_of(source), str(position), 0, source, record["full_response"], reward_model))
+        rows.append(generation(benchmark_of(source), str(position), 0, source, record["full_response"],
+                               {"ground_truth": record["ground_truth"]}, limits))
     return rows
 
 
@@ -107,8 +107,8 @@ def read_verl_dump(path: Path, data: Sequence[str], data_source: str | None) -> 
                 "(or --data_source when every row has the same one)"
             )
         item_id = item.item_id if item else hashlib.sha1(prompt.encode()).hexdigest()[:16]
-        reward_model = dict(item.reward_model) if item else {"ground_truth": record["gts"], "num_tokens": last_budget(prompt)}
-        extra_info = dict(item.extra_info) if item else {}
+        reward_model = dict(item.reward_model) if item else {"ground_truth": record["gts"]}
+        extra_info = dict(item.extra_info) if item else {"num_tokens": last_budget(prompt)}
         rows.append(generation(benchmark_of(source), item_id, samples[item_id], source, record["output"],
                                reward_model, extra_info))
         samples[item_id] += 1

@@ -56,7 +56,7 @@ def test_run_directory_is_complete(swept_run: Path) -> None:
     assert len(keys) == len(set(keys)) == 2 * 2 * 2 * 2
     assert {row["budget"] for row in generations} == {8, -4}
     for row in generations:
-        assert row["reward_model"]["num_tokens"] == row["budget"]  # the verifiers see the requested budget
+        assert row["extra_info"]["num_tokens"] == row["budget"]  # the verifiers see the requested budget
         assert 1 <= row["response_tokens"] <= 12 and row["prompt_tokens"] > 50
         assert row["finish_reason"] in ("stop", "length")
     scores = read_jsonl(swept_run / "scores.jsonl")

@@ -14,6 +14,7 @@ from med_u1.data.sources.base import SourceSpec, make_uid, parse_options, requir
 from med_u1.data.sources.medcalc import calc_example, number_text
 from med_u1.rewards.medcalc import infer_output_type
 from med_u1.rewards.registry import canonical_source, task_of
+from med_u1.rewards.row import reward_fields
 
 _RENDERED_USER = re.compile(r"<\|im_start\|>user\n(.*?)<\|im_end\|>", re.DOTALL)
 _OPTION_MARK = re.compile(r"\n([A-Z]): ")
@@ -85,14 +86,15 @@ def parse_verl_row(record: Mapping[str, Any], where: Location, split: str, index
     truth = text_field(reward, "ground_truth", where)
     body, budget, labels = split_user_prompt(user_content(record, where), where)
     extra = record.get("extra_info") or {}
+    fields = reward_fields(reward, extra)
     uid = extra.get("uid") or _uid(split, source, extra.get("index"), index)
     meta: dict[str, Any] = {"source_num_tokens": budget} if budget is not None else {}
     if labels:
         meta["labels"] = labels
     if task == "calc":
-        lower = number_text(reward["lower_limit"]) if reward.get("lower_limit") is not None else None
-        upper = number_text(reward["upper_limit"]) if reward.get("upper_limit") is not None else None
-        output_type = reward.get("output_type") or infer_output_type(truth, lower, upper)
+        lower = number_text(fields["lower_limit"]) if "lower_limit" in fields else None
+        upper = number_text(fields["upper_limit"]) if "upper_limit" in fields else None
+        output_type = fields.get("output_type") or infer_output_type(truth, lower, upper)
         return make_example(
             where, question=body, answer=truth, lower_limit=lower, upper_limit=upper, source=source, split=split,
             uid=uid, task="calc", output_type=output_type, meta=meta,

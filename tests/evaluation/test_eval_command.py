@@ -86,7 +86,7 @@ def test_a_budget_sweep_rewrites_the_prompt_budget(bench_dir: Path) -> None:
     assert exact.messages[-1]["content"].endswith(" Think for 512 tokens.")
     assert maximum.messages[-1]["content"].endswith(" Think for maximum 256 tokens.")
     assert maximum.with_budget(100).messages[-1]["content"].endswith("tags. Think for 100 tokens.")
-    assert exact.reward_model["num_tokens"] == 512 and exact.extra_info["num_tokens"] == 512
+    assert exact.extra_info["num_tokens"] == 512 and "num_tokens" not in exact.reward_model  # one home
     assert item.with_budget(None) is item
 
 

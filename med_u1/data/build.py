@@ -53,8 +53,7 @@ class BuildOptions:
     def __post_init__(self) -> None:
         for dataset in [*(self.mix or ()), *self.inputs, *(dataset for dataset, _ in self.eval_sets.values())]:
             get_source(dataset)  # an unknown name is reported before a missing input
-        if self.template not in prompts.TEMPLATES:
-            raise ValueError(f"unknown prompt template {self.template!r}; known: {', '.join(prompts.TEMPLATES)}")
+        prompts.TEMPLATES.get(self.template)
         if self.mix is not None and set(self.mix) != set(self.inputs):
             raise ValueError(f"the mix needs an input for each of {', '.join(self.mix)}; got {', '.join(self.inputs)}")
         if self.mix is None and len(self.inputs) != 1:

@@ -132,7 +132,8 @@ def manager_rates(rows: list[dict]) -> dict[str, float]:
     from verl.experimental.reward_loop.reward_manager.naive import NaiveRewardManager
 
     from med_u1.rewards import compute_score
-    from med_u1.rewards.batch import rollout_batch
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "rewards"))  # the tests' batch helper
+    from verl_batch import rollout_batch
     from med_u1.rewards.manager import MedU1RewardManager
     from med_u1.training.cpu.tiny_model import build_tiny_model
 

@@ -3,8 +3,8 @@
 It reports Python, torch and its GPUs, verl, vLLM, flash-attn, Ray (it joins a running cluster to
 count its nodes and GPUs, and starts none unless asked), the ``verl.plugins`` entry point and the
 ``med_u1`` reward manager; with ``--recipe NAME`` it checks whether this machine, or the Ray
-cluster, has the GPUs, GPU memory and host memory the recipe declares in
-:mod:`med_u1.training.hardware`. Heavy libraries are imported inside the checks.
+cluster, has the GPUs, GPU memory and host memory the recipe declares (its ``figures`` in
+:mod:`med_u1.training.recipes`, read through :mod:`med_u1.training.hardware`). Heavy libraries are imported inside the checks.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import platform
 import sys
 from typing import Sequence
 
-from med_u1.errors import UserError
 from med_u1.training.hardware import GPU_MEMORY_TOLERANCE, HardwareNeeds, hardware_needs
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
@@ -97,7 +96,7 @@ def cpu_recipes() -> list[str]:
     """The recipes that run without a GPU."""
     from med_u1.training.recipes import RECIPES
 
-    return [name for name, recipe in RECIPES.items() if (needs := hardware_needs(recipe)) and needs.gpus == 0]
+    return [name for name, recipe in RECIPES.items() if hardware_needs(recipe).gpus == 0]
 
 
 def cpu_hint() -> str:
@@ -386,13 +385,11 @@ def verl_checks() -> list[Check]:
     return [check_verl(version, TESTED_VERL_VERSIONS)]
 
 
-def recipe_needs(recipe: str) -> HardwareNeeds | None:
-    """The declared figures of a known recipe (None when it declares none); unknown names are errors."""
+def recipe_needs(recipe: str) -> HardwareNeeds:
+    """The hardware a known recipe declares; an unknown name is an error naming the known ones."""
     from med_u1.training.recipes import RECIPES
 
-    if recipe not in RECIPES:
-        raise UserError(f"unknown recipe {recipe!r}; known: {', '.join(RECIPES)}")
-    return hardware_needs(RECIPES[recipe])
+    return hardware_needs(RECIPES.get(recipe))
 
 
 def run_checks(recipe: str | None, probe_cluster: bool, start_ray: bool) -> tuple[list[Check], bool]:
@@ -415,10 +412,7 @@ def run_checks(recipe: str | None, probe_cluster: bool, start_ray: bool) -> tupl
     checks += plugin_checks()
     memory, cores = host_figures()
     checks.append(Check("host", OK, f"{memory:.1f} GiB memory, {cores} CPU core(s)"))
-    if recipe is not None and needs is None:
-        checks.append(Check(f"recipe {recipe}", WARN, "declares no hardware figures",
-                            "add them to RECIPE_FIGURES in med_u1/training/hardware.py"))
-    elif needs is not None:
+    if needs is not None:
         checks += recipe_fit(recipe, needs, machine_figures(torch, cluster, memory, cores))
     return checks, gpu_machine
 

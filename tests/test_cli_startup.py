@@ -8,6 +8,8 @@ instead of timing anything (``benchmarks/cli_startup.py`` prints the times).
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import json
 import os
 import subprocess
@@ -43,14 +45,41 @@ def test_building_the_parser_imports_no_heavy_library() -> None:
     assert heavy_modules_after(body) == []
 
 
-def test_every_command_module_is_registered() -> None:
-    """A module listed in COMMAND_MODULES that fails to import would hide its commands."""
-    import importlib
+def leaf_handlers(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], object]:
+    """``{command path: handler}`` of every runnable (sub-)command below ``parser``."""
+    nested = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not nested:
+        return {path: parser.get_default("handler")}
+    leaves: dict[tuple[str, ...], object] = {}
+    for name, child in nested[0].choices.items():
+        leaves.update(leaf_handlers(child, (*path, name)))
+    return leaves
 
-    from med_u1.cli import COMMAND_MODULES
 
+def registered_by(module_name: str) -> dict[tuple[str, ...], object]:
+    """The commands one module's ``register`` adds to a fresh parser, with their handlers."""
+    parser = argparse.ArgumentParser()
+    importlib.import_module(module_name).register(parser.add_subparsers(dest="command"))
+    return leaf_handlers(parser)
+
+
+def test_every_command_module_registers_runnable_commands() -> None:
+    """Each module in COMMAND_MODULES adds commands of its own (none taken twice), each with a
+    handler, and the ``medu1`` parser offers exactly their union: a module that fails to
+    import (which ``build_parser`` would skip) or registers nothing fails here."""
+    from med_u1.cli import COMMAND_MODULES, build_parser
+
+    owner: dict[str, str] = {}
+    union: set[tuple[str, ...]] = set()
     for name in COMMAND_MODULES:
-        assert callable(importlib.import_module(name).register), name
+        commands = registered_by(name)
+        assert commands and () not in commands, f"{name} registers no command"
+        unrunnable = [" ".join(path) for path, handler in commands.items() if not callable(handler)]
+        assert not unrunnable, f"{name}: no handler for {unrunnable}"
+        for path in commands:
+            assert owner.setdefault(path[0], name) == name, f"{path[0]!r} registered by {owner[path[0]]} and {name}"
+        union |= set(commands)
+    assert set(leaf_handlers(build_parser())) == union
 
 
 @pytest.mark.parametrize(

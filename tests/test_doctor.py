@@ -104,7 +104,9 @@ def test_cpu_recipe_passes_on_this_machine_with_exit_zero(capsys: pytest.Capture
 
 def test_unknown_recipe_is_one_error_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["doctor", "--recipe", "no-such-recipe", "--no-ray"]) == 2
-    assert capsys.readouterr().err.startswith("medu1: error: unknown recipe 'no-such-recipe'; known: cpu-smoke")
+    assert capsys.readouterr().err.startswith("medu1: error: unknown recipe 'no-such-recipe'; known recipes: cpu-smoke")
+    assert main(["doctor", "--recipe", "medu1-grpo-no-budget", "--no-ray"]) == 2
+    assert "(did you mean 'medu1-grpo-nobudget'?)" in capsys.readouterr().err
 
 
 def test_module_imports_no_heavy_library() -> None:
@@ -121,9 +123,7 @@ def statuses(checks) -> dict[str, str]:
 
 
 def needs_of(name: str) -> HardwareNeeds:
-    needs = hardware_needs(RECIPES[name])
-    assert needs is not None
-    return needs
+    return hardware_needs(RECIPES[name])
 
 
 SMALL_3B = HardwareNeeds(gpus=8, min_gpus=4, gpu_memory_gib=80, host_memory_gib=64, cpu_cores=16)
@@ -146,6 +146,12 @@ def test_gpu_count_comes_from_the_recipe_overrides() -> None:
     assert configured_gpus(["trainer.nnodes=2"]) == 16  # verl's default of 8 GPUs per node
     four = dataclasses.replace(RECIPES["medu1-grpo"], overrides=("trainer.n_gpus_per_node=2",))
     assert hardware_needs(four).gpus == 2 and hardware_needs(four).min_gpus == 2
+
+
+def test_the_figures_are_the_recipes_own() -> None:
+    figures = dataclasses.replace(RECIPES["medu1-grpo"].figures, host_memory_gib=512)
+    needs = hardware_needs(dataclasses.replace(RECIPES["medu1-grpo"], figures=figures))
+    assert needs == dataclasses.replace(SMALL_3B, gpus=4, host_memory_gib=512)
 
 
 def test_an_8_gpu_80gb_node_fits_every_recipe() -> None:

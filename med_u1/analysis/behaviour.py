@@ -12,6 +12,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable
 
+from med_u1.data.budget_sentence import last_budget
+
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 ANSWER_OPEN, ANSWER_CLOSE = "<answer>", "</answer>"
 TAGS = (THINK_OPEN, THINK_CLOSE, ANSWER_OPEN, ANSWER_CLOSE)
@@ -75,7 +77,6 @@ _REFLECTION = phrase_pattern(verification=SELF_VERIFICATION_PHRASES, re_examinat
 _REASONING_CUE = phrase_pattern(cue=REASONING_CUES)
 _HEDGE = phrase_pattern(hedge=HEDGE_PHRASES)
 _STEP_MARKER = re.compile(r"^[ \t]*(?:step[ \t]*\d+\b|\d+[.)][ \t]|[-*\u2022][ \t])", re.IGNORECASE | re.MULTILINE)
-_BUDGET = re.compile(r"Think for (maximum )?(\d+) tokens", re.IGNORECASE)
 _OPTION_LETTER = re.compile(r"(?<![A-Za-z])\(?([A-J])\)?(?![A-Za-z])")
 #: "B", "B.", "B:", "B)", "(B)" or "(B) text"; not an answer that starts with the word "A".
 _LETTER_ANSWER = re.compile(r"^(?:\(([A-J])\)|([A-J])(?:[.:)]|$))")
@@ -141,14 +142,8 @@ def word_count(text: str | None) -> int:
 
 
 def read_budget(prompt: str | None) -> Budget | None:
-    """The last "Think for [maximum] N tokens" in the prompt, or None."""
-    if not prompt:
-        return None
-    matches = list(_BUDGET.finditer(prompt))
-    if not matches:
-        return None
-    last = matches[-1]
-    return Budget("max" if last.group(1) else "exact", int(last.group(2)))
+    """The prompt's last budget sentence ("Think for [maximum] N tokens."), or None."""
+    return budget_from_number(last_budget(prompt)) if prompt else None
 
 
 def budget_from_number(value: object) -> Budget | None:

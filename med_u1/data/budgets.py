@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass
 from typing import Mapping
 
-from med_u1.data.prompts import NO_BUDGET
+from med_u1.data.budget_sentence import NO_BUDGET
 
 EXACT_RANGE = (100, 2000)  # Med-U1's "Think for N tokens." range
 LOG2_RANGE = (8.0, 14.5)  # --use-log: N = int(2 ** uniform(8, 14.5)), about 256..23170

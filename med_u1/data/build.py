@@ -14,6 +14,7 @@ from med_u1.data.budgets import BudgetOptions, sample_budget
 from med_u1.data.loading import load_examples
 from med_u1.data.mix import sample_mix
 from med_u1.data.record import Example, RecordError
+from med_u1.data.rows import verl_row
 from med_u1.data.sources import get_source
 from med_u1.errors import UserError
 from med_u1.io import write_atomic, write_json_atomic
@@ -52,8 +53,7 @@ class BuildOptions:
     def __post_init__(self) -> None:
         for dataset in [*(self.mix or ()), *self.inputs, *(dataset for dataset, _ in self.eval_sets.values())]:
             get_source(dataset)  # an unknown name is reported before a missing input
-        if self.template not in prompts.TEMPLATES:
-            raise ValueError(f"unknown prompt template {self.template!r}; known: {', '.join(prompts.TEMPLATES)}")
+        prompts.TEMPLATES.get(self.template)
         if self.mix is not None and set(self.mix) != set(self.inputs):
             raise ValueError(f"the mix needs an input for each of {', '.join(self.mix)}; got {', '.join(self.inputs)}")
         if self.mix is None and len(self.inputs) != 1:
@@ -119,7 +119,7 @@ def build(options: BuildOptions) -> BuildResult:
         rows=len(rows),
         examples=len(examples),
         counts=stats.count_rows(rows),
-        budgets=stats.budget_summary([row["reward_model"]["num_tokens"] for row in rows]),
+        budgets=stats.budget_summary([row["extra_info"]["num_tokens"] for row in rows]),
         prompt_length=stats.length_summary(lengths, unit),
         config=_config_entry(options),
     )
@@ -140,36 +140,26 @@ def make_rows(examples: Sequence[Example], options: BuildOptions, rng: random.Ra
     """verl rows; training items repeat ``sample_multiple_for_train`` times with fresh budgets."""
     repeats = options.sample_multiple_for_train if options.split == "train" else 1
     return [
-        verl_row(example, sample_budget(rng, options.budget, example.meta), options.template)
+        example_row(example, sample_budget(rng, options.budget, example.meta), options.template)
         for _ in range(repeats)
         for example in examples
     ]
 
 
-def verl_row(example: Example, num_tokens: int, template: str) -> dict[str, Any]:
-    """One verl parquet row (``extra_info.index`` is set once the row order is final)."""
-    options = dict(example.options) if example.options else None
-    answer_fields = {
+def example_row(example: Example, num_tokens: int, template: str) -> dict[str, Any]:
+    """The verl row of ``example`` asking for ``num_tokens`` (its index is set once the row order is final)."""
+    fields = {
         "lower_limit": example.lower_limit,
         "upper_limit": example.upper_limit,
-        "options": options,
+        "options": dict(example.options) if example.options else None,
         "output_type": example.output_type,
         "num_tokens": num_tokens,
     }
-    return {
-        "data_source": example.source,
-        "prompt": prompts.messages(example, num_tokens, template),
-        "ability": "medical",
-        "reward_model": {"style": "rule", "ground_truth": example.answer, **answer_fields},
-        "extra_info": {
-            "index": -1,
-            "split": example.split,
-            "uid": example.uid,
-            "task": example.task,
-            **answer_fields,
-            "meta": json.dumps(dict(example.meta), sort_keys=True, ensure_ascii=False),
-        },
-    }
+    return verl_row(
+        data_source=example.source, messages=prompts.messages(example, num_tokens, template), ground_truth=example.answer,
+        uid=example.uid, task=example.task, split=example.split, fields=fields,
+        meta=json.dumps(dict(example.meta), sort_keys=True, ensure_ascii=False),
+    )
 
 
 def write_parquet(rows: Sequence[dict[str, Any]], path: Path) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from med_u1.data.budget_sentence import budget_sentence
 from med_u1.data.record import Example
+from med_u1.registry import Registry
 
 #: Med-U1's "internal dialogue" system prompt (its builder; shipped MedCalc/open-text files).
 INTERNAL_DIALOGUE_SYSTEM = (
@@ -52,12 +54,10 @@ TEXT_INSTRUCTION = " Please provide your text answer within the <answer> </answe
 LABEL_INSTRUCTION = " Please provide only one of {labels} within the <answer> </answer> tags."
 ANSWER_INSTRUCTIONS = (LETTER_INSTRUCTION, NUMERIC_INSTRUCTION, TEXT_INSTRUCTION)
 
-NO_BUDGET = -1
-
 
 def user_message(example: Example, num_tokens: int) -> str:
     """The user turn: question, answer instruction, thinking budget (joined as Med-U1 does)."""
-    return f"{question_body(example)} {answer_instruction(example)} {budget_instruction(num_tokens)}"
+    return f"{question_body(example)} {answer_instruction(example)} {budget_sentence(num_tokens)}"
 
 
 def r1zero_user_message(example: Example, num_tokens: int) -> str:
@@ -65,7 +65,7 @@ def r1zero_user_message(example: Example, num_tokens: int) -> str:
     text = example.question
     if example.options:
         text += "\nAnswer Choices: " + " ".join(f"({key}) {value}" for key, value in example.options.items())
-    budget = budget_instruction(num_tokens)
+    budget = budget_sentence(num_tokens)
     return f"{text} {budget}" if budget else text
 
 
@@ -79,35 +79,23 @@ class Template:
     user: Callable[[Example, int], str] = user_message
 
 
-TEMPLATES = {
-    t.name: t
-    for t in (
-        Template("medu1", lambda task: INTERNAL_DIALOGUE_SYSTEM, "Med-U1 internal-dialogue system prompt, every task"),
-        Template(
-            "medu1_released",
-            lambda task: MEDU1_MCQA_SYSTEM if task == "mcqa" else INTERNAL_DIALOGUE_SYSTEM,
-            "as Med-U1's released parquets: older R1-style prompt for multiple choice",
-        ),
-        Template("r1", lambda task: R1_SYSTEM, "DeepSeek-R1-Zero style system prompt (MED-RLVR)"),
-        Template(
-            "r1zero",
-            lambda task: R1ZERO_SYSTEM,
-            "Medical R1-Zero's system prompt and 'Answer Choices: (A) ...' user turn",
-            r1zero_user_message,
-        ),
-    )
-}
-
-
-def budget_instruction(num_tokens: int) -> str:
-    """``Think for N tokens.`` for N > 0, ``Think for maximum |N| tokens.`` for N < 0, "" for -1 (none)."""
-    if num_tokens == NO_BUDGET:
-        return ""
-    if num_tokens < 0:
-        return f"Think for maximum {abs(num_tokens)} tokens."
-    if num_tokens == 0:
-        raise ValueError("a thinking budget of 0 tokens is not meaningful")
-    return f"Think for {num_tokens} tokens."
+TEMPLATES: Registry[Template] = Registry("prompt template")
+for _template in (
+    Template("medu1", lambda task: INTERNAL_DIALOGUE_SYSTEM, "Med-U1 internal-dialogue system prompt, every task"),
+    Template(
+        "medu1_released",
+        lambda task: MEDU1_MCQA_SYSTEM if task == "mcqa" else INTERNAL_DIALOGUE_SYSTEM,
+        "as Med-U1's released parquets: older R1-style prompt for multiple choice",
+    ),
+    Template("r1", lambda task: R1_SYSTEM, "DeepSeek-R1-Zero style system prompt (MED-RLVR)"),
+    Template(
+        "r1zero",
+        lambda task: R1ZERO_SYSTEM,
+        "Medical R1-Zero's system prompt and 'Answer Choices: (A) ...' user turn",
+        r1zero_user_message,
+    ),
+):
+    TEMPLATES.add(_template.name, _template)
 
 
 def answer_instruction(example: Example) -> str:
@@ -131,9 +119,8 @@ def question_body(example: Example) -> str:
 
 def messages(example: Example, num_tokens: int, template: str = "medu1") -> list[dict[str, str]]:
     """System + user chat messages for verl (the chat template is applied by verl)."""
-    if template not in TEMPLATES:
-        raise ValueError(f"unknown prompt template {template!r}; known: {', '.join(TEMPLATES)}")
+    layout = TEMPLATES.get(template)
     return [
-        {"role": "system", "content": TEMPLATES[template].system_for(example.task)},
-        {"role": "user", "content": TEMPLATES[template].user(example, num_tokens)},
+        {"role": "system", "content": layout.system_for(example.task)},
+        {"role": "user", "content": layout.user(example, num_tokens)},
     ]

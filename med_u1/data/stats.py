@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Sequence
 
-from med_u1.data.prompts import NO_BUDGET
+from med_u1.data.budget_sentence import NO_BUDGET
 
 PERCENTILES = (50, 90, 99)
 
@@ -47,7 +47,7 @@ def count_rows(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     per_source: dict[str, dict[str, int]] = {}
     for (source, split), n in sorted(Counter((r["data_source"], r["extra_info"]["split"]) for r in rows).items()):
         per_source.setdefault(source, {})[split] = n
-    formats = Counter(r["reward_model"]["output_type"] for r in rows)
+    formats = Counter(r["extra_info"]["output_type"] for r in rows)
     return {"per_source": per_source, "output_types": dict(sorted(formats.items()))}
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from med_u1.data.record import SPLITS
 from med_u1.errors import UserError
+from med_u1.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -23,36 +24,41 @@ class Benchmark:
     data_source: str
 
 
-#: Report column order: the Medical R1-Zero table (arXiv 2504.13950, Tab. 1), then Med-U1's sets.
-BENCHMARKS = (
-    Benchmark("medmcqa", "MedMCQA", "MedMCQA"),
-    Benchmark("medqa", "MedQA-USMLE", "MedQA"),
-    Benchmark("pubmedqa", "PubMedQA", "PubMedQA"),
-    Benchmark("mmlu_pro", "MMLU-Pro Medical", "MMLU-Pro"),
-    Benchmark("gpqa", "GPQA Medical", "GPQA"),
-    Benchmark("medxpertqa", "MedXpertQA", "MedXpertQA"),
-    Benchmark("medcalc", "MedCalc-Bench", "MedCalc-Bench"),
-    Benchmark("mediq", "MediQ", "MedIQ"),
-    Benchmark("ehrnoteqa", "EHRNoteQA", "EHRNoteQA"),
-    Benchmark("medical_o1", "medical-o1", "medical-o1-reasoning-SFT"),
-)
-BY_NAME = {benchmark.name: benchmark for benchmark in BENCHMARKS}
-BY_DATA_SOURCE = {benchmark.data_source: benchmark for benchmark in BENCHMARKS}
-#: Other file names of a benchmark: Med-U1 calls its medical-o1 sets ``huatuo`` (scripts/data/build_medu1.sh).
-FILE_ALIASES = {"medical_o1": ("huatuo",)}
-ALIAS_OF = {alias: name for name, aliases in FILE_ALIASES.items() for alias in aliases}
-R1ZERO_TABLE = tuple(b.name for b in BENCHMARKS[:6])
+#: Report column order: the Medical R1-Zero table (arXiv 2504.13950, Tab. 1), then Med-U1's
+#: sets. Aliases are other file names of a benchmark: Med-U1 calls its medical-o1 sets
+#: ``huatuo`` (scripts/data/build_medu1.sh).
+BENCHMARKS: Registry[Benchmark] = Registry("benchmark")
+for _benchmark, _aliases in (
+    (Benchmark("medmcqa", "MedMCQA", "MedMCQA"), ()),
+    (Benchmark("medqa", "MedQA-USMLE", "MedQA"), ()),
+    (Benchmark("pubmedqa", "PubMedQA", "PubMedQA"), ()),
+    (Benchmark("mmlu_pro", "MMLU-Pro Medical", "MMLU-Pro"), ()),
+    (Benchmark("gpqa", "GPQA Medical", "GPQA"), ()),
+    (Benchmark("medxpertqa", "MedXpertQA", "MedXpertQA"), ()),
+    (Benchmark("medcalc", "MedCalc-Bench", "MedCalc-Bench"), ()),
+    (Benchmark("mediq", "MediQ", "MedIQ"), ()),
+    (Benchmark("ehrnoteqa", "EHRNoteQA", "EHRNoteQA"), ()),
+    (Benchmark("medical_o1", "medical-o1", "medical-o1-reasoning-SFT"), ("huatuo",)),
+):
+    BENCHMARKS.add(_benchmark.name, _benchmark, aliases=_aliases)
+BY_DATA_SOURCE = {benchmark.data_source: benchmark for benchmark in BENCHMARKS.values()}
+R1ZERO_TABLE = BENCHMARKS.names()[:6]
 MEDU1_TEST_SETS = ("medcalc", "mediq", "medxpertqa", "ehrnoteqa", "medical_o1")
+
+
+def canonical_name(name: str) -> str:
+    """A benchmark's own name for ``name`` (an alias resolved); a user's own file keeps its name."""
+    return BENCHMARKS.canonical(name) if name in BENCHMARKS else name
 
 
 def label_of(name: str) -> str:
     """The report column of benchmark ``name`` (the name itself for a user's own file)."""
-    return BY_NAME[name].label if name in BY_NAME else name
+    return BENCHMARKS.get(name).label if name in BENCHMARKS else name
 
 
 def column_order(names: set[str] | list[str]) -> list[str]:
     """Known benchmarks in table order, then any others alphabetically."""
-    known = [b.name for b in BENCHMARKS if b.name in names]
+    known = [name for name in BENCHMARKS if name in names]
     return known + sorted(set(names) - set(known))
 
 
@@ -63,7 +69,7 @@ def name_of_file(path: Path, split: str) -> str:
         if stem.endswith(f"_{suffix}"):
             stem = stem[: -len(suffix) - 1]
             break
-    return ALIAS_OF.get(stem, stem)
+    return canonical_name(stem)
 
 
 def parse_names(text: str | None) -> list[str]:
@@ -73,7 +79,7 @@ def parse_names(text: str | None) -> list[str]:
     names: list[str] = []
     for part in (p.strip() for p in text.split(",")):
         group = {"r1zero": R1ZERO_TABLE, "medu1": MEDU1_TEST_SETS}.get(part)
-        for name in group or ([ALIAS_OF.get(part, part)] if part else []):
+        for name in group or ([canonical_name(part)] if part else []):
             if name not in names:
                 names.append(name)
     return names
@@ -104,7 +110,7 @@ def resolve(names: list[str], data: list[str], split: str) -> tuple[dict[str, Pa
     paths: dict[str, Path] = {}
     missing: dict[str, str] = {}
     for name in names:
-        stems = (name, *FILE_ALIASES.get(name, ()))
+        stems = (name, *BENCHMARKS.aliases_of(name)) if name in BENCHMARKS else (name,)
         candidates = ([files[name]] if name in files else []) + [f / f"{stem}_{split}.parquet" for f in folders for stem in stems]
         existing = [c for c in candidates if c.is_file()]
         if existing:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from med_u1.data.prompts import budget_instruction
+from med_u1.data.budget_sentence import with_budget
 from med_u1.errors import UserError
 
 REQUIRED_COLUMNS = ("prompt", "data_source", "reward_model")
-_BUDGET_SENTENCE = re.compile(r"\s*Think for (?:maximum )?\d+ tokens\.\s*$")
 
 
 @dataclass(frozen=True)
@@ -28,18 +26,17 @@ class Item:
     def with_budget(self, num_tokens: int | None) -> "Item":
         """The item asking for ``num_tokens`` (Med-U1's convention: N exact, -N maximum, -1 none).
 
-        The last user message's budget sentence is replaced and the budget recorded where the
-        verifiers read it; ``None`` keeps the row's own prompt and budget.
+        The last user message's budget sentence is replaced and the budget recorded in
+        ``extra_info``, where the verifiers read it; ``None`` keeps the row's own prompt and budget.
         """
         if num_tokens is None:
             return self
         messages = [dict(m) for m in self.messages]
         last_user = max(i for i, m in enumerate(messages) if m.get("role") == "user")
-        body = _BUDGET_SENTENCE.sub("", messages[last_user]["content"]).rstrip()
-        messages[last_user]["content"] = f"{body} {budget_instruction(num_tokens)}".rstrip()
+        messages[last_user]["content"] = with_budget(messages[last_user]["content"], num_tokens)
         return Item(
             self.item_id, messages, self.data_source,
-            {**self.reward_model, "num_tokens": num_tokens}, {**self.extra_info, "num_tokens": num_tokens},
+            self.reward_model, {**self.extra_info, "num_tokens": num_tokens},
         )
 
 

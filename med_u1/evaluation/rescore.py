@@ -15,18 +15,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, Sequence
 
+from med_u1.data.budget_sentence import last_budget
 from med_u1.errors import UserError
 from med_u1.evaluation.benchmarks import BY_DATA_SOURCE
 from med_u1.evaluation.items import Item, file_sha256, load_items
 from med_u1.evaluation.rundir import GENERATIONS, RunDir, read_jsonl_rows
 from med_u1.evaluation.scoring import ANSWER_FROM
 
-_BUDGET = re.compile(r"Think for (maximum )?(\d+) tokens\.")
 
 
 def benchmark_of(data_source: str) -> str:
@@ -76,20 +75,11 @@ def read_medu1_results(path: Path) -> list[dict[str, Any]]:
         for field in ("data_source", "ground_truth", "full_response"):
             if not isinstance(record, dict) or field not in record:
                 raise UserError(f"{path}, record {position}: missing field {field!r}")
-        reward_model = {"ground_truth": record["ground_truth"], "lower_limit": record.get("lower_limit"),
-                        "upper_limit": record.get("upper_limit")}
+        limits = {"lower_limit": record.get("lower_limit"), "upper_limit": record.get("upper_limit")}
         source = record["data_source"]
-        rows.append(generation(benchmark_of(source), str(position), 0, source, record["full_response"], reward_model))
+        rows.append(generation(benchmark_of(source), str(position), 0, source, record["full_response"],
+                               {"ground_truth": record["ground_truth"]}, limits))
     return rows
-
-
-def budget_in(text: str) -> int | None:
-    """The last "Think for (maximum) N tokens." of a prompt as Med-U1's signed budget."""
-    matches = _BUDGET.findall(text)
-    if not matches:
-        return None
-    maximum, number = matches[-1]
-    return -int(number) if maximum else int(number)
 
 
 def user_text(item: Item) -> str:
@@ -117,8 +107,8 @@ def read_verl_dump(path: Path, data: Sequence[str], data_source: str | None) -> 
                 "(or --data-source when every row has the same one)"
             )
         item_id = item.item_id if item else hashlib.sha1(prompt.encode()).hexdigest()[:16]
-        reward_model = dict(item.reward_model) if item else {"ground_truth": record["gts"], "num_tokens": budget_in(prompt)}
-        extra_info = dict(item.extra_info) if item else {}
+        reward_model = dict(item.reward_model) if item else {"ground_truth": record["gts"]}
+        extra_info = dict(item.extra_info) if item else {"num_tokens": last_budget(prompt)}
         rows.append(generation(benchmark_of(source), item_id, samples[item_id], source, record["output"],
                                reward_model, extra_info))
         samples[item_id] += 1

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from med_u1.errors import UserError
+from med_u1.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -36,18 +37,15 @@ class Sampling:
 #: ``medu1``: Med-U1's evaluation script (Monncyann/Med-U1 at 2229be6a8781811441821b4232bf1af101f630d1,
 #: scripts/eval/main_inference_eval.sh: TEMPERATURE=0.2, TOP_P=0.95, MAX_TOKENS=2048, one sample
 #: per prompt through verl/verl/trainer/vllm_inference.py).
-PRESETS = {
-    "greedy": Sampling(temperature=0.0, top_p=1.0, max_tokens=2048, n=1),
-    "medu1": Sampling(temperature=0.2, top_p=0.95, max_tokens=2048, n=1),
-}
+PRESETS: Registry[Sampling] = Registry("sampling preset")
+PRESETS.add("greedy", Sampling(temperature=0.0, top_p=1.0, max_tokens=2048, n=1))
+PRESETS.add("medu1", Sampling(temperature=0.2, top_p=0.95, max_tokens=2048, n=1))
 
 
 def resolve_sampling(preset: str, overrides: Mapping[str, Any]) -> Sampling:
     """The preset with every flag that was given (not None) replacing its field."""
-    if preset not in PRESETS:
-        raise UserError(f"unknown sampling preset {preset!r}; known: {', '.join(PRESETS)}")
     given = {k: v for k, v in overrides.items() if v is not None}
-    return dataclasses.replace(PRESETS[preset], **given)
+    return dataclasses.replace(PRESETS.get(preset), **given)
 
 
 def derived_seed(*parts: Any) -> int:

@@ -1,5 +1,5 @@
 """What goes into a score and what comes out: the named types every preset and verifier share,
-the reward knobs, and the preset registry.
+the reward knobs, and the preset registry (a :class:`~med_u1.registry.Registry`).
 
 A score takes a :class:`ScoreInput` (the response, the acceptable references, the length
 budget) and a :class:`RewardConfig`, and returns a :class:`Result` whose ``to_dict()`` is
@@ -16,7 +16,7 @@ from functools import lru_cache
 from collections.abc import Mapping
 from typing import Any, Callable
 
-from med_u1.errors import UserError
+from med_u1.registry import Registry
 
 LENGTH_MODES = ("l1", "medu1", "none")
 OPEN_METRICS = ("merge", "bleu", "em", "rouge_l")
@@ -120,7 +120,8 @@ class RewardConfig:
     check_think: bool = True
 
     def __post_init__(self) -> None:
-        _require_choice("preset", self.preset, tuple(PRESETS))
+        if self.preset not in PRESETS:
+            raise ValueError(PRESETS.unknown_message(self.preset))
         _require_choice("length_mode", self.length_mode, LENGTH_MODES)
         _require_choice("open_metric", self.open_metric, OPEN_METRICS)
         _require_choice("open_reward_type", self.open_reward_type, REWARD_TYPES)
@@ -197,13 +198,9 @@ class Preset:
     summary: str
 
 
-PRESETS: dict[str, Preset] = {}
+PRESETS: Registry[Preset] = Registry("reward preset")
 
 
 def register_preset(name: str, score: Scorer, summary: str, *, replace: bool = False) -> Preset:
     """Make ``score`` available as ``preset=name``; registering a taken name needs ``replace=True``."""
-    if name in PRESETS and not replace:
-        raise UserError(f"reward preset {name!r} is already registered; pass replace=True to replace it")
-    preset = Preset(name, score, summary)
-    PRESETS[name] = preset
-    return preset
+    return PRESETS.add(name, Preset(name, score, summary), replace=replace)

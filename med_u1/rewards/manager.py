@@ -3,9 +3,10 @@
 Select it with ``reward.reward_manager.name=med_u1``; set knobs with
 ``+reward.custom_reward_function.reward_kwargs.<knob>=<value>`` (the same place verl
 reads them for a custom reward function). Unlike verl's ``naive`` manager it passes the
-response's token count and every ``reward_model`` field (limits, budget, options, output
-type) to the verifiers, reads a multiple-choice row's options from the prompt's option lines
-when the row has none, and it scores in the event loop instead of hopping through a
+response's token count and the row's reward fields (limits, budget, options, output type, read
+by :mod:`med_u1.rewards.row`) to the verifiers, reads a multiple-choice row's options from the
+prompt's option lines when the row has none (Med-U1's released parquets carry none; ours always
+do), and it scores in the event loop instead of hopping through a
 thread pool, since a rule-based score takes tens of microseconds.
 
 Tested with verl 0.9.1 (``verl.experimental.reward_loop``).

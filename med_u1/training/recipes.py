@@ -13,6 +13,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Mapping
 
+from med_u1.registry import Registry
+from med_u1.training.hardware import DeclaredFigures
+
 REWARD_OVERRIDES = ("reward.reward_manager.name=med_u1",)
 
 #: Where verl saves a recipe's checkpoints (its default ``checkpoints/<project>/<experiment>``).
@@ -276,16 +279,33 @@ CPU_LEARN = CPU_COMMON + (
     "trainer.val_before_train=True",
 )
 
+# What the recipes need beyond their GPU count (read by ``medu1 doctor --recipe``). These are
+# this project's estimates for the recipes as configured, not measurements on GPUs: every GPU
+# process loads the weights through host memory, offloaded parameters and optimizer states live
+# there, and so does Ray's object store. The papers name GPU models only for Medical R1-Zero
+# (4 A100-40GB, DeepSpeed ZeRO-3 with CPU offload, TRL). The CPU figures are cpu-smoke's,
+# measured on the 2-core development machine (cpu-learn is assumed to need the same).
+CPU_RUN = DeclaredFigures(min_gpus=0, gpu_memory_gib=0, host_memory_gib=3, cpu_cores=2)
+# Qwen2.5-3B, FSDP actor and reference, vLLM rollouts: 80 GB cards, down to 4 of them with
+# --gpus-per-node 4 (the batch sizes divide by 4).
+QWEN_3B_RUN = DeclaredFigures(min_gpus=4, gpu_memory_gib=80, host_memory_gib=64, cpu_cores=16)
+# HuatuoGPT-o1-7B full fine-tuning with vLLM TP 2 and the actor's parameters and optimizer
+# states offloaded to host memory (about 200 GB of it).
+HUATUO_7B_FULL_RUN = DeclaredFigures(min_gpus=8, gpu_memory_gib=80, host_memory_gib=200, cpu_cores=32)
+# The same model with LoRA rank 64: only the adapter is trained, so 40 GB cards suffice.
+HUATUO_7B_LORA_RUN = DeclaredFigures(min_gpus=4, gpu_memory_gib=40, host_memory_gib=128, cpu_cores=16)
+
 CPU_ENV = {"VERL_PLATFORM": "cpu", "VERL_ENGINE_DEVICE": "cuda", "RAY_DEDUP_LOGS": "0"}
 
 
 @dataclasses.dataclass(frozen=True)
 class Recipe:
-    """A named training set-up."""
+    """A named training set-up; ``hardware`` describes it to people, ``figures`` to ``medu1 doctor``."""
 
     name: str
     summary: str
     hardware: str
+    figures: DeclaredFigures
     model: str
     train_files: str
     val_files: str
@@ -293,100 +313,104 @@ class Recipe:
     env: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
-RECIPES: dict[str, Recipe] = {
-    recipe.name: recipe
-    for recipe in (
-        Recipe(
-            name="cpu-smoke",
-            summary="2 GRPO steps of verl's trainer on a tiny local Qwen2 with the hf rollout (no GPU)",
-            hardware="2 CPU cores, about 3 GiB RAM, a few minutes",
-            model="<built locally: tiny Qwen2>",
-            train_files="<built locally: smoke parquet>",
-            val_files="<built locally: smoke parquet>",
-            overrides=CPU_SMOKE,
-            env=CPU_ENV,
-        ),
-        Recipe(
-            name="cpu-learn",
-            summary="GRPO on CPU that learns: a warm-started tiny Qwen2 answers colour questions, chance -> most right",
-            hardware="2 CPU cores, about 3 GiB RAM, under 15 minutes",
-            model="<built locally: warm-started tiny Qwen2>",
-            train_files="<built locally: colour-task parquet>",
-            val_files="<built locally: colour-task parquet>",
-            overrides=CPU_LEARN,
-            # One torch thread per Ray process: several processes share the 2 cores.
-            env={**CPU_ENV, "OMP_NUM_THREADS": "1"},
-        ),
-        Recipe(
-            name="medu1-grpo",
-            summary="Med-U1 GRPO on its multiple-choice mix with thinking-length budgets (medu1 reward)",
-            hardware="4x 80 GB GPUs (A100/H100), as the original",
-            model="Qwen/Qwen2.5-3B-Instruct",
-            train_files="processed_data/medoption_train.parquet",
-            val_files="processed_data/medoption_validation.parquet",
-            overrides=MEDU1_GRPO,
-        ),
-        Recipe(
-            name="medu1-grpo-nobudget",
-            summary="Med-U1 GRPO without budgets, the data run_medu1.sh names (built with --do_normal)",
-            hardware="4x 80 GB GPUs (A100/H100), as the original",
-            model="Qwen/Qwen2.5-3B-Instruct",
-            train_files="processed_data/nobudget/medoption_train.parquet",
-            val_files="processed_data/nobudget/medoption_validation.parquet",
-            overrides=MEDU1_GRPO,
-        ),
-        Recipe(
-            name="l1-exact",
-            summary="L1 phase 1 on Med-U1's mix: exact budgets ('Think for N tokens.'), L1 length term",
-            hardware="8x 80 GB GPUs (A100/H100)",
-            model="Qwen/Qwen2.5-3B-Instruct",
-            train_files="processed_data/l1_exact/medoption_train.parquet",
-            val_files="processed_data/l1_exact/medoption_validation.parquet",
-            overrides=L1_EXACT,
-        ),
-        Recipe(
-            name="l1-max",
-            summary="L1 phase 2: maximum budgets, from the merged phase-1 model (scripts/train/l1_two_phase.sh)",
-            hardware="8x 80 GB GPUs (A100/H100)",
-            model=L1_EXACT_MERGED,
-            train_files="processed_data/l1_max/medoption_train.parquet",
-            val_files="processed_data/l1_max/medoption_validation.parquet",
-            overrides=L1_MAX,
-        ),
-        Recipe(
-            name="r1zero-grpo",
-            summary="Medical R1-Zero: GRPO from HuatuoGPT-o1-7B, full fine-tuning, r1zero reward (dataset1/2/3)",
-            hardware="8x 80 GB GPUs; actor parameters and optimizer offloaded to host (about 200 GB RAM)",
-            model="FreedomIntelligence/HuatuoGPT-o1-7B",
-            train_files="processed_data/r1zero_dataset1_train.parquet",
-            val_files="processed_data/medqa_test.parquet",
-            overrides=R1ZERO_GRPO,
-        ),
-        Recipe(
-            name="r1zero-grpo-lora",
-            summary="Our LoRA variant of Medical R1-Zero (rank 64, all linear layers, served as a vLLM adapter)",
-            hardware="4-8x 40-80 GB GPUs",
-            model="FreedomIntelligence/HuatuoGPT-o1-7B",
-            train_files="processed_data/r1zero_dataset1_train.parquet",
-            val_files="processed_data/medqa_test.parquet",
-            overrides=R1ZERO_LORA,
-        ),
-        Recipe(
-            name="medrlvr-ppo",
-            summary="MED-RLVR: PPO with a critic (GAE) on Qwen2.5-3B base over 5-option MedQA, medrlvr reward",
-            hardware="8x 80 GB GPUs (actor, critic and reference share them)",
-            model="Qwen/Qwen2.5-3B",
-            train_files="processed_data/medrlvr/medqa_train.parquet",
-            val_files="processed_data/medrlvr/medqa_test.parquet",
-            overrides=MEDRLVR_PPO,
-        ),
-    )
-}
+RECIPES: Registry[Recipe] = Registry("recipe")
+for _recipe in (
+    Recipe(
+        name="cpu-smoke",
+        summary="2 GRPO steps of verl's trainer on a tiny local Qwen2 with the hf rollout (no GPU)",
+        hardware="2 CPU cores, about 3 GiB RAM, a few minutes",
+        figures=CPU_RUN,
+        model="<built locally: tiny Qwen2>",
+        train_files="<built locally: smoke parquet>",
+        val_files="<built locally: smoke parquet>",
+        overrides=CPU_SMOKE,
+        env=CPU_ENV,
+    ),
+    Recipe(
+        name="cpu-learn",
+        summary="GRPO on CPU that learns: a warm-started tiny Qwen2 answers colour questions, chance -> most right",
+        hardware="2 CPU cores, about 3 GiB RAM, under 15 minutes",
+        figures=CPU_RUN,
+        model="<built locally: warm-started tiny Qwen2>",
+        train_files="<built locally: colour-task parquet>",
+        val_files="<built locally: colour-task parquet>",
+        overrides=CPU_LEARN,
+        # One torch thread per Ray process: several processes share the 2 cores.
+        env={**CPU_ENV, "OMP_NUM_THREADS": "1"},
+    ),
+    Recipe(
+        name="medu1-grpo",
+        summary="Med-U1 GRPO on its multiple-choice mix with thinking-length budgets (medu1 reward)",
+        hardware="4x 80 GB GPUs (A100/H100), as the original",
+        figures=QWEN_3B_RUN,
+        model="Qwen/Qwen2.5-3B-Instruct",
+        train_files="processed_data/medoption_train.parquet",
+        val_files="processed_data/medoption_validation.parquet",
+        overrides=MEDU1_GRPO,
+    ),
+    Recipe(
+        name="medu1-grpo-nobudget",
+        summary="Med-U1 GRPO without budgets, the data run_medu1.sh names (built with --do_normal)",
+        hardware="4x 80 GB GPUs (A100/H100), as the original",
+        figures=QWEN_3B_RUN,
+        model="Qwen/Qwen2.5-3B-Instruct",
+        train_files="processed_data/nobudget/medoption_train.parquet",
+        val_files="processed_data/nobudget/medoption_validation.parquet",
+        overrides=MEDU1_GRPO,
+    ),
+    Recipe(
+        name="l1-exact",
+        summary="L1 phase 1 on Med-U1's mix: exact budgets ('Think for N tokens.'), L1 length term",
+        hardware="8x 80 GB GPUs (A100/H100)",
+        figures=QWEN_3B_RUN,
+        model="Qwen/Qwen2.5-3B-Instruct",
+        train_files="processed_data/l1_exact/medoption_train.parquet",
+        val_files="processed_data/l1_exact/medoption_validation.parquet",
+        overrides=L1_EXACT,
+    ),
+    Recipe(
+        name="l1-max",
+        summary="L1 phase 2: maximum budgets, from the merged phase-1 model (scripts/train/l1_two_phase.sh)",
+        hardware="8x 80 GB GPUs (A100/H100)",
+        figures=QWEN_3B_RUN,
+        model=L1_EXACT_MERGED,
+        train_files="processed_data/l1_max/medoption_train.parquet",
+        val_files="processed_data/l1_max/medoption_validation.parquet",
+        overrides=L1_MAX,
+    ),
+    Recipe(
+        name="r1zero-grpo",
+        summary="Medical R1-Zero: GRPO from HuatuoGPT-o1-7B, full fine-tuning, r1zero reward (dataset1/2/3)",
+        hardware="8x 80 GB GPUs; actor parameters and optimizer offloaded to host (about 200 GB RAM)",
+        figures=HUATUO_7B_FULL_RUN,
+        model="FreedomIntelligence/HuatuoGPT-o1-7B",
+        train_files="processed_data/r1zero_dataset1_train.parquet",
+        val_files="processed_data/medqa_test.parquet",
+        overrides=R1ZERO_GRPO,
+    ),
+    Recipe(
+        name="r1zero-grpo-lora",
+        summary="Our LoRA variant of Medical R1-Zero (rank 64, all linear layers, served as a vLLM adapter)",
+        hardware="4-8x 40-80 GB GPUs",
+        figures=HUATUO_7B_LORA_RUN,
+        model="FreedomIntelligence/HuatuoGPT-o1-7B",
+        train_files="processed_data/r1zero_dataset1_train.parquet",
+        val_files="processed_data/medqa_test.parquet",
+        overrides=R1ZERO_LORA,
+    ),
+    Recipe(
+        name="medrlvr-ppo",
+        summary="MED-RLVR: PPO with a critic (GAE) on Qwen2.5-3B base over 5-option MedQA, medrlvr reward",
+        hardware="8x 80 GB GPUs (actor, critic and reference share them)",
+        figures=QWEN_3B_RUN,
+        model="Qwen/Qwen2.5-3B",
+        train_files="processed_data/medrlvr/medqa_train.parquet",
+        val_files="processed_data/medrlvr/medqa_test.parquet",
+        overrides=MEDRLVR_PPO,
+    ),
+):
+    RECIPES.add(_recipe.name, _recipe)
 
 
-def get_recipe(name: str) -> Recipe:
-    """The recipe called ``name``; a clear error lists the known names."""
-    try:
-        return RECIPES[name]
-    except KeyError:
-        raise KeyError(f"unknown recipe {name!r}; known: {', '.join(RECIPES)}") from None
+#: The recipe called ``name``; an unknown name suggests the closest and lists the known ones.
+get_recipe = RECIPES.get

@@ -1,8 +1,14 @@
 """Register Med-U1's CPU platform and ``hf`` rollout with verl (imported by ``med_u1.plugin``).
 
 The platform goes through verl's public ``PlatformRegistry``. The rollout needs two
-registries: ``RolloutReplicaRegistry`` (public) and the module-level ``_ROLLOUT_REGISTRY``
-of ``verl.workers.rollout.base`` (private), and it reads replica attributes
+registries: ``RolloutReplicaRegistry`` (public, for the replica the trainer starts) and the
+module-level ``_ROLLOUT_REGISTRY`` of ``verl.workers.rollout.base`` (private, for the adapter
+each worker builds). verl 0.9.1 has no public hook for the second: the workers call
+``get_rollout_class(rollout.name, rollout.mode)``, which reads only that dict, initialised with
+vllm, sglang and trtllm and written by no function of verl; the rollout config's
+``agent.custom_async_server`` is read nowhere in 0.9.1, and ``checkpoint_engine
+.custom_backend_module`` registers checkpoint engines, not rollouts. So we add one key to the
+dict. The rollout also reads replica attributes
 (``_server_handle``, ``_server_address``) that ``LLMServerManager`` uses; on the CPU
 platform verl's worker process-group initialiser is wrapped to use gloo alone (see
 :func:`~med_u1.verl_ext.cpu_platform.install_gloo_process_group_default`). Those internals

@@ -58,7 +58,8 @@ def test_build_writes_parquet_and_stats_and_prints_paths(tmp_path, capsys):
     row = frame.iloc[0]
     assert [m["role"] for m in row["prompt"]] == ["system", "user"]
     assert row["ability"] == "medical" and row["reward_model"]["style"] == "rule"
-    assert row["reward_model"]["ground_truth"] == "A" and row["reward_model"]["output_type"] == "letter"
+    assert dict(row["reward_model"]) == {"style": "rule", "ground_truth": "A"}  # the reward fields live in extra_info
+    assert row["extra_info"]["output_type"] == "letter" and row["extra_info"]["options"]["A"]
     assert row["extra_info"]["task"] == "mcqa" and row["extra_info"]["uid"] == "medqa:test:0"
     assert list(frame["extra_info"].map(lambda x: x["index"])) == [0, 1, 2, 3]
     stats = json.loads((tmp_path / "medqa_test.stats.json").read_text())
@@ -78,7 +79,7 @@ def test_same_command_gives_identical_bytes_and_seed_changes_them(tmp_path, caps
 
 
 def _budgets(frame: pd.DataFrame) -> list[int]:
-    return [rm["num_tokens"] for rm in frame["reward_model"]]
+    return [info["num_tokens"] for info in frame["extra_info"]]
 
 
 def _budget_text(frame: pd.DataFrame) -> list[str]:

@@ -57,7 +57,7 @@ def test_r1zero_script_builds_the_three_datasets_with_its_prompt(tmp_path):
     system, user = frame["prompt"].iloc[0]
     assert system["content"].startswith("A conversation between user and assistant.") and "sinceraly" in system["content"]
     assert "\nAnswer Choices: (A) " in user["content"] and "Think for" not in user["content"]
-    assert set(frame["reward_model"].map(lambda x: x["num_tokens"])) == {-1}
+    assert set(frame["extra_info"].map(lambda x: x["num_tokens"])) == {-1}
     stats = json.loads((out / "r1zero_dataset1_train.stats.json").read_text())
     overlap = stats["decontamination"]["matched"]
     assert 0 < overlap <= 10 and "match an evaluation set" in result.stderr
@@ -71,7 +71,7 @@ def test_medrlvr_script_builds_five_option_medqa_with_the_r1_prompt(tmp_path):
     train = pd.read_parquet(out / "medqa_train.parquet")
     assert len(train) == 40 and len(pd.read_parquet(out / "medqa_test.parquet")) == 10
     assert train["prompt"].iloc[0][0]["content"].startswith("A conversation between User and Assistant.")
-    assert set(train["reward_model"].map(lambda x: x["num_tokens"])) == {-1}
+    assert set(train["extra_info"].map(lambda x: x["num_tokens"])) == {-1}
     assert json.loads((out / "medqa_train.stats.json").read_text())["decontamination"]["exact"] == 5
     assert "no option E" not in result.stderr
     invented_medqa(tmp_path / "four.jsonl", 5)
@@ -111,4 +111,4 @@ def test_eval_sets_script_builds_unbudgeted_test_sets(tmp_path):
                                       f"pubmedqa={fixtures / 'pubmedqa_ori_pqal.json'}"], tmp_path)
     for name, rows in (("medqa_test", 4), ("pubmedqa_test", 3)):
         frame = pd.read_parquet(out / f"{name}.parquet")
-        assert len(frame) == rows and set(frame["reward_model"].map(lambda x: x["num_tokens"])) == {-1}
+        assert len(frame) == rows and set(frame["extra_info"].map(lambda x: x["num_tokens"])) == {-1}

@@ -56,7 +56,7 @@ def test_run_directory_is_complete(swept_run: Path) -> None:
     assert len(keys) == len(set(keys)) == 2 * 2 * 2 * 2
     assert {row["budget"] for row in generations} == {8, -4}
     for row in generations:
-        assert row["reward_model"]["num_tokens"] == row["budget"]  # the verifiers see the requested budget
+        assert row["extra_info"]["num_tokens"] == row["budget"]  # the verifiers see the requested budget
         assert 1 <= row["response_tokens"] <= 12 and row["prompt_tokens"] > 50
         assert row["finish_reason"] in ("stop", "length")
     scores = read_jsonl(swept_run / "scores.jsonl")
@@ -86,7 +86,7 @@ def test_a_budget_sweep_rewrites_the_prompt_budget(bench_dir: Path) -> None:
     assert exact.messages[-1]["content"].endswith(" Think for 512 tokens.")
     assert maximum.messages[-1]["content"].endswith(" Think for maximum 256 tokens.")
     assert maximum.with_budget(100).messages[-1]["content"].endswith("tags. Think for 100 tokens.")
-    assert exact.reward_model["num_tokens"] == 512 and exact.extra_info["num_tokens"] == 512
+    assert exact.extra_info["num_tokens"] == 512 and "num_tokens" not in exact.reward_model  # one home
     assert item.with_budget(None) is item
 
 

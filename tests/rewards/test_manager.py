@@ -10,10 +10,10 @@ from verl.experimental.reward_loop.reward_manager import get_reward_manager_cls
 from verl.trainer.ppo.reward import load_reward_manager
 
 from med_u1.rewards import compute_score
-from med_u1.rewards.batch import rollout_batch
 from med_u1.rewards.manager import MedU1RewardManager, decode_response
 from med_u1.rewards.mcqa import options_from_prompt
 from med_u1.training.cpu.tiny_model import build_tiny_model
+from verl_batch import rollout_batch
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import pytest
 from med_u1.errors import UserError
 from med_u1.rewards import compute_score, register_data_source, register_preset, register_task
 from med_u1.rewards.contract import CORRECT, PRESETS, WRONG, Result
-from med_u1.rewards.registry import ALIASES, DATA_SOURCES, TASKS, canonical_source, canonical_sources, task_of
+from med_u1.rewards.registry import DATA_SOURCES, TASKS, canonical_source, canonical_sources, task_of
 
 
 @pytest.mark.parametrize(
@@ -38,12 +38,11 @@ def exact(pred, reference, config):
 @pytest.fixture
 def toy_registrations():
     yield
-    for name in ("ToyBench", "ToyAlias", "ToyPluginBench"):
-        DATA_SOURCES.pop(name, None)
-        ALIASES.pop(name, None)
+    for name in ("ToyBench", "ToyPluginBench"):
+        DATA_SOURCES.unregister(name)
     for task in ("exact", "toy-exact"):
-        TASKS.pop(task, None)
-    PRESETS.pop("toy", None)
+        TASKS.unregister(task)
+    PRESETS.unregister("toy")
 
 
 def test_registering_a_task_and_a_source(toy_registrations):
@@ -98,9 +97,10 @@ def register_toy_plugin() -> None:
 def test_entry_point_plugins_load_on_first_unknown_source(monkeypatch, toy_registrations):
     from importlib.metadata import EntryPoint
 
+    import med_u1.registry
     from med_u1.rewards import registry
 
     plugin = EntryPoint(name="toy", value=f"{__name__}:register_toy_plugin", group=registry.ENTRY_POINT_GROUP)
-    monkeypatch.setattr(registry, "entry_points", lambda group: [plugin] if group == registry.ENTRY_POINT_GROUP else [])
-    monkeypatch.setattr(registry, "_entry_points_loaded", False)
+    monkeypatch.setattr(med_u1.registry, "entry_points", lambda group: [plugin] if group == registry.ENTRY_POINT_GROUP else [])
+    monkeypatch.setattr(registry.DATA_SOURCES, "_plugins_loaded", False)
     assert compute_score("ToyPluginBench", "<think>x</think><answer>7</answer>", "7")["acc"] == 1.0

@@ -30,13 +30,18 @@ def test_user_overrides_replace_recipe_keys_and_pass_through_unchanged() -> None
 
 
 def test_plan_runs_verl_main_ppo_with_model_data_and_our_reward_manager() -> None:
-    plan = plan_launch(get_recipe("medu1-grpo"), ["trainer.total_epochs=1"], model="/models/qwen", train_files="t.parquet")
+    recipe = get_recipe("medu1-grpo")
+    assert "trainer.total_epochs=1" in recipe.overrides
+    plan = plan_launch(recipe, ["trainer.total_epochs=2"], model="/models/qwen", train_files="t.parquet")
     assert plan.command[:3] == [sys.executable, "-m", "verl.trainer.main_ppo"]
     assert "reward.reward_manager.name=med_u1" in plan.overrides
     assert "actor_rollout_ref.model.path=/models/qwen" in plan.overrides
     assert "data.train_files=t.parquet" in plan.overrides
-    assert "trainer.total_epochs=3" not in plan.overrides
-    assert plan.overrides[-1] == "trainer.total_epochs=1"
+    assert "trainer.total_epochs=1" not in plan.overrides  # the user's value replaces the recipe's
+    assert [o for o in plan.overrides if override_key(o) == "trainer.total_epochs"] == ["trainer.total_epochs=2"]
+    assert plan.overrides[-1] == "trainer.total_epochs=2"
+    config = resolve_config(plan.overrides)
+    assert config.trainer.total_epochs == 2 and config.actor_rollout_ref.model.path == "/models/qwen"
 
 
 @pytest.mark.parametrize("name", GPU_RECIPES)

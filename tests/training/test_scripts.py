@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
+from omegaconf import OmegaConf
+
+from med_u1.training.launcher import plan_launch, resolve_config
+from med_u1.training.recipes import get_recipe
 
 SCRIPTS_DIR = Path(__file__).resolve().parents[2] / "scripts" / "train"
 SINGLE_RUN_SCRIPTS = [
@@ -28,11 +34,24 @@ def test_every_script_is_covered() -> None:
     assert {path.name for path in SCRIPTS_DIR.glob("*.sh")} == covered
 
 
+def printed_config(out: str) -> dict:
+    """The YAML a dry run prints under ``# resolved verl config``."""
+    section = out.split("# resolved verl config\n", 1)[1]
+    return yaml.safe_load(re.split(r"^# ", section, maxsplit=1, flags=re.MULTILINE)[0])
+
+
 @pytest.mark.parametrize("script", SINGLE_RUN_SCRIPTS)
-def test_script_dry_run_resolves_a_valid_config(script: str) -> None:
+def test_script_dry_run_resolves_its_recipes_config(script: str) -> None:
     out = dry_run(script)
+    recipe = get_recipe(re.search(r"medu1 train --preset (\S+)", (SCRIPTS_DIR / script).read_text()).group(1))
     assert "# command" in out and "# resolved verl config" in out
-    assert "reward_manager:" in out
+    printed = printed_config(out)
+    assert printed["reward"]["reward_manager"]["name"] == "med_u1"
+    assert printed["actor_rollout_ref"]["model"]["path"] == recipe.model
+    assert printed["data"]["train_files"] == recipe.train_files
+    # A script may name its run (r1zero-dataset1); everything else is the recipe's.
+    run_name = [f"trainer.experiment_name={printed['trainer']['experiment_name']}"]
+    assert printed == OmegaConf.to_container(resolve_config(plan_launch(recipe, run_name).overrides))
 
 
 def test_r1zero_dataset_choice_reaches_the_data_files() -> None:

@@ -1,4 +1,4 @@
-"""Registry of dataset loaders: one small module per source."""
+"""The dataset loaders, one small module per source, in a :class:`~med_u1.registry.Registry`."""
 
 from __future__ import annotations
 
@@ -16,19 +16,13 @@ from med_u1.data.sources import (
     pubmedqa,
 )
 from med_u1.data.sources.base import SourceSpec
+from med_u1.registry import Registry
 
-SOURCES: dict[str, SourceSpec] = {
-    module.SPEC.name: module.SPEC
-    for module in (medqa, medxpertqa, medcalc, mediq, ehrnoteqa, medical_o1, mmlu_pro, pubmedqa, medmcqa, gpqa, medu1)
-}
+SOURCES: Registry[SourceSpec] = Registry("dataset")
+for _module in (medqa, medxpertqa, medcalc, mediq, ehrnoteqa, medical_o1, mmlu_pro, pubmedqa, medmcqa, gpqa, medu1):
+    SOURCES.add(_module.SPEC.name, _module.SPEC)
 
-
-def get_source(name: str) -> SourceSpec:
-    """The loader called ``name``; an unknown name lists the known ones."""
-    try:
-        return SOURCES[name]
-    except KeyError:
-        raise KeyError(f"unknown dataset {name!r}; known datasets: {', '.join(SOURCES)}") from None
-
+#: The loader called ``name``; an unknown name suggests the closest and lists the known ones.
+get_source = SOURCES.get
 
 __all__ = ["SOURCES", "SourceSpec", "get_source"]

@@ -7,14 +7,15 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
+from med_u1.data.budget_sentence import NO_BUDGET, split_budget
 from med_u1.data.prompts import ANSWER_INSTRUCTIONS, LABEL_INSTRUCTION
 from med_u1.data.record import Example, Location, make_example
 from med_u1.data.sources.base import SourceSpec, make_uid, parse_options, require, text_field
 from med_u1.data.sources.medcalc import calc_example, number_text
 from med_u1.rewards.medcalc import infer_output_type
 from med_u1.rewards.registry import canonical_source, task_of
+from med_u1.rewards.row import reward_fields
 
-_BUDGET_SUFFIX = re.compile(r" (?:Think for (maximum )?(\d+) tokens\.)?$")
 _RENDERED_USER = re.compile(r"<\|im_start\|>user\n(.*?)<\|im_end\|>", re.DOTALL)
 _OPTION_MARK = re.compile(r"\n([A-Z]): ")
 _ANSWER_TAGS = re.compile(r"^\s*<answer>\s*(.*?)\s*</answer>\s*$", re.DOTALL)
@@ -85,14 +86,15 @@ def parse_verl_row(record: Mapping[str, Any], where: Location, split: str, index
     truth = text_field(reward, "ground_truth", where)
     body, budget, labels = split_user_prompt(user_content(record, where), where)
     extra = record.get("extra_info") or {}
+    fields = reward_fields(reward, extra)
     uid = extra.get("uid") or _uid(split, source, extra.get("index"), index)
     meta: dict[str, Any] = {"source_num_tokens": budget} if budget is not None else {}
     if labels:
         meta["labels"] = labels
     if task == "calc":
-        lower = number_text(reward["lower_limit"]) if reward.get("lower_limit") is not None else None
-        upper = number_text(reward["upper_limit"]) if reward.get("upper_limit") is not None else None
-        output_type = reward.get("output_type") or infer_output_type(truth, lower, upper)
+        lower = number_text(fields["lower_limit"]) if "lower_limit" in fields else None
+        upper = number_text(fields["upper_limit"]) if "upper_limit" in fields else None
+        output_type = fields.get("output_type") or infer_output_type(truth, lower, upper)
         return make_example(
             where, question=body, answer=truth, lower_limit=lower, upper_limit=upper, source=source, split=split,
             uid=uid, task="calc", output_type=output_type, meta=meta,
@@ -123,15 +125,11 @@ def user_content(record: Mapping[str, Any], where: Location) -> str:
 
 def split_user_prompt(text: str, where: Location) -> tuple[str, int | None, list[str] | None]:
     """``(question body, budget or None, word labels or None)`` from a Med-U1 style user turn."""
-    match = _BUDGET_SUFFIX.search(text)
-    if match is None:
-        raise where.error("prompt", "does not end with a thinking budget or a space")
-    budget = None
-    if match.group(2):
-        budget = -int(match.group(2)) if match.group(1) else int(match.group(2))
-    elif text.endswith(" "):
-        budget = -1
-    text = text[: match.start()]
+    text, budget = split_budget(text)
+    if budget is None:
+        if not text.endswith(" "):
+            raise where.error("prompt", "does not end with a thinking budget or a space")
+        text, budget = text[:-1], NO_BUDGET
     labels = None
     for instruction in ANSWER_INSTRUCTIONS:
         if text.endswith(instruction):

@@ -17,6 +17,8 @@ import dataclasses
 import random
 from pathlib import Path
 
+from med_u1.data import rows
+
 COLOURS = ("red", "blue", "green", "yellow", "black", "white", "pink", "brown")
 LETTERS = ("A", "B", "C", "D", "E", "F", "G", "H")
 DATA_SOURCE = "MedQA"
@@ -57,17 +59,11 @@ def prompt_messages(question: ColourQuestion) -> list[dict]:
 
 def verl_row(question: ColourQuestion, index: int, split: str) -> dict:
     """A verl parquet row judged by the ``mcqa`` verifier (through data source MedQA)."""
-    return {
-        "data_source": DATA_SOURCE,
-        "prompt": prompt_messages(question),
-        "ability": "medical",
-        "reward_model": {
-            "style": "rule",
-            "ground_truth": question.answer,
-            "options": dict(zip(LETTERS, question.options)),
-        },
-        "extra_info": {"index": index, "split": split, "uid": f"colour:{split}:{index}", "task": "mcqa"},
-    }
+    return rows.verl_row(
+        data_source=DATA_SOURCE, messages=prompt_messages(question), ground_truth=question.answer,
+        uid=f"colour:{split}:{index}", task="mcqa", split=split, index=index,
+        fields={"options": dict(zip(LETTERS, question.options))},
+    )
 
 
 def tagged_response(question: ColourQuestion, letter: str) -> str:

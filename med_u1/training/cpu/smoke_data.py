@@ -13,8 +13,11 @@ import logging
 from pathlib import Path
 from typing import Iterable
 
+from med_u1.data.budget_sentence import budget_sentence
+from med_u1.data.rows import verl_row
 from med_u1.examples import EXAMPLES, Example
 from med_u1.rewards.registry import task_of
+from med_u1.rewards.row import reward_fields
 
 logger = logging.getLogger(__name__)
 
@@ -25,49 +28,32 @@ SYSTEM_PROMPT = (
 
 
 SMOKE_BUDGET = 100
-"""The "Think for N tokens." budget given to built-in examples."""
+"""The thinking budget given to built-in examples."""
 
 
 def example_row(example: Example) -> dict:
     """A verl row for one built-in example (budget :data:`SMOKE_BUDGET`)."""
-    return {
-        "data_source": example.data_source,
-        "prompt": [
-            {"role": "system", "content": SYSTEM_PROMPT},
-            {"role": "user", "content": f"{example.question} Think for {SMOKE_BUDGET} tokens."},
-        ],
-        "ability": "medical",
-        "reward_model": {
-            "style": "rule",
-            "ground_truth": example.ground_truth,
-            "lower_limit": example.extra_info.get("lower_limit"),
-            "upper_limit": example.extra_info.get("upper_limit"),
-            "num_tokens": SMOKE_BUDGET,
-        },
-        "extra_info": {
-            "index": 0,
-            "split": "train",
-            "uid": f"builtin:{example.data_source}:{example.question[:32]}",
-            "task": task_of(example.data_source),
-            "num_tokens": SMOKE_BUDGET,
-        },
-    }
+    messages = [
+        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "user", "content": f"{example.question} {budget_sentence(SMOKE_BUDGET)}"},
+    ]
+    return verl_row(
+        data_source=example.data_source, messages=messages, ground_truth=example.ground_truth,
+        uid=f"builtin:{example.data_source}:{example.question[:32]}", task=task_of(example.data_source),
+        split="train", index=0, fields={**example.extra_info, "num_tokens": SMOKE_BUDGET},
+    )
 
 
 def verl_row_of(record: dict) -> dict | None:
-    """The verl parquet row inside a dev record (``processed``, else a verl-shaped ``raw``)."""
+    """The verl row inside a dev record (``processed``, else a verl-shaped ``raw``), in our layout."""
     row = record.get("processed") or record.get("raw")
     if not isinstance(row, dict) or "prompt" not in row:
         return None
-    row = copy.deepcopy(row)
-    row["extra_info"] = {
-        **row.get("extra_info", {}),
-        "uid": record["uid"],
-        "task": record["task"],
-        "num_tokens": record["num_tokens"],
-    }
-    row["reward_model"].setdefault("num_tokens", record["num_tokens"])
-    return row
+    fields = {**reward_fields(row["reward_model"], row.get("extra_info")), "num_tokens": record["num_tokens"]}
+    return verl_row(
+        data_source=row["data_source"], messages=row["prompt"], ground_truth=row["reward_model"]["ground_truth"],
+        uid=record["uid"], task=record["task"], split=row.get("extra_info", {}).get("split", "train"), fields=fields,
+    )
 
 
 def prompt_chars(row: dict) -> int:

@@ -1,7 +1,7 @@
 """Build a verl ``DataProto`` the way a rollout leaves it, from texts and dataset fields.
 
-Used to rescore saved generations through a reward manager, and by the tests and the
-throughput benchmark to drive managers exactly as verl's reward loop does.
+A test helper, not library code: the reward-manager tests and ``benchmarks/reward_throughput.py``
+drive managers with it exactly as verl's reward loop does.
 """
 
 from __future__ import annotations

@@ -232,8 +232,8 @@ def plot_stages(rows: list[dict], path: Path) -> Path | None:
 
 #: How ``medu1 analyze`` counted response lengths (its ``tokens_counted`` field) -> axis wording.
 LENGTH_UNITS = {
-    "given": "tokens as generated, from the input",
-    "tokenizer": "tokens of the decoded text, re-tokenised",
+    "given": "tokens as generated",
+    "tokenizer": "decoded text re-tokenised",
     "words": "white-space words",
 }
 
@@ -254,9 +254,10 @@ def plot_behaviour(rows: list[dict], path: Path) -> Path | None:
     for index, (name, series_rows) in enumerate(grouped.items()):
         steps = [row["step"] for row in series_rows]
         style = distinct_line_style(index)
-        length_axis.plot(steps, [row["mean_tokens"] for row in series_rows], **style, label=name)
+        length_axis.plot(steps, [row["mean_tokens"] for row in series_rows], **style,
+                         label=f"{name} ({length_unit(series_rows)})")
         marker_axis.plot(steps, [row["reflection_per_1k_tokens"] or 0.0 for row in series_rows], **style, label=name)
-    length_axis.set_title(f"mean response length ({length_unit(rows)})", fontsize=9)
+    length_axis.set_title("mean response length (legend: how it was counted)", fontsize=9)
     marker_axis.set_title("reflection markers per 1,000 tokens", fontsize=9)
     for axis in (length_axis, marker_axis):
         axis.set_xlabel("step")

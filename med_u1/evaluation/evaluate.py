@@ -190,25 +190,14 @@ def finish_run(run: RunDir, config: dict[str, Any], generations: list[dict[str, 
 
 
 def check_model_path(model: str) -> None:
-    """A ``--model`` written as a local path must be a saved model's folder: a missing one is a
-    UserError at once (transformers would read it as a Hub id, retry the Hub for a minute and never
-    name the folder), and so is a folder without ``config.json``.
-    Path-like: starts with ``.``, ``/`` or ``~``, has a back-slash or more than one ``/``, or its
-    first part is an existing folder (``outputs/nosuch-model``); a bare ``OWNER/NAME`` is a Hub id."""
-    path = Path(model).expanduser()
-    if path.is_dir():
-        if not (path / "config.json").is_file():
-            raise UserError(f"--model {model}: a folder without config.json, not a saved model")
-        return
-    if path.exists():
-        raise UserError(f"--model {model}: a file, not a model folder")
-    head = model.split("/", 1)[0]
-    path_like = (
-        model.startswith((".", "/", "~")) or "\\" in model or model.count("/") > 1 or model.endswith("/")
-        or ("/" in model and Path(head).is_dir())
-    )
-    if path_like:
-        raise UserError(f"--model {model}: no such folder (a Hugging Face model id is OWNER/NAME)")
+    """A ``--model`` that is a local path must be a saved model's folder, checked before anything
+    runs: transformers would read a missing ``outputs/my-model`` as a Hub id, retry the Hub for a
+    minute and never name the folder."""
+    from med_u1.hub import model_folder_problem
+
+    problem = model_folder_problem(model)
+    if problem:
+        raise UserError(f"--model {model}: {problem}")
 
 
 def evaluate(options: EvalOptions) -> tuple[str, dict[str, str]]:

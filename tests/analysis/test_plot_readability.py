@@ -51,15 +51,15 @@ def test_component_lines_differ_in_dash_marker_and_size(figures) -> None:
 
 
 @pytest.mark.parametrize("counted, unit", [
-    ("given", "tokens as generated, from the input"),
-    ("tokenizer", "tokens of the decoded text, re-tokenised"),
-    ("words", "white-space words"),
+    ("given", "tokens as generated"), ("tokenizer", "decoded text re-tokenised"), ("words", "white-space words"),
 ])
-def test_the_behaviour_plot_names_the_length_counter(figures, counted, unit) -> None:
-    plots.plot_behaviour([step_row(step, counted) for step in range(3)], Path("behaviour.png"))
-    assert figures[0].axes[0].get_title() == f"mean response length ({unit})"
+def test_the_behaviour_plot_names_the_length_counter_of_each_series(figures, counted, unit) -> None:
+    rows = [step_row(step, counted) for step in range(3)] + [step_row(step, "given", "rollouts") for step in range(3)]
+    plots.plot_behaviour(rows, Path("behaviour.png"))
+    labels = [text.get_text() for text in figures[0].axes[0].get_legend().get_texts()]
+    assert labels == [f"validation ({unit})", "rollouts (tokens as generated)"]
 
 
-def test_two_counters_are_both_named() -> None:
-    rows = [step_row(1, "given", "validation"), step_row(1, "tokenizer", "rollouts")]
-    assert plots.length_unit(rows) == "tokens as generated, from the input; tokens of the decoded text, re-tokenised"
+def test_a_series_counted_two_ways_names_both() -> None:
+    rows = [step_row(1, "given"), step_row(2, "tokenizer")]
+    assert plots.length_unit(rows) == "tokens as generated; decoded text re-tokenised"

@@ -232,10 +232,10 @@ def test_a_failed_load_into_an_existing_folder_keeps_the_folder_and_removes_the_
 
 
 @pytest.mark.parametrize("model, message", [
-    ("outputs/nosuch-model", "--model outputs/nosuch-model: no such folder (a Hugging Face model id is OWNER/NAME)"),
-    ("./nosuch", "--model ./nosuch: no such folder (a Hugging Face model id is OWNER/NAME)"),
-    ("outputs/a/b", "--model outputs/a/b: no such folder (a Hugging Face model id is OWNER/NAME)"),
-    ("outputs", "--model outputs: a folder without config.json, not a saved model"),
+    ("outputs/nosuch-model", "--model outputs/nosuch-model: no such model folder (give a local folder or a Hub id "
+                             "such as Qwen/Qwen2.5-3B-Instruct)"),
+    ("./nosuch", "--model ./nosuch: no such model folder (give a local folder or a Hub id such as Qwen/Qwen2.5-3B-Instruct)"),
+    ("outputs", "--model outputs: not a Hugging Face model folder (no config.json)"),
     ("notes.txt", "--model notes.txt: a file, not a model folder"),
 ])
 @pytest.mark.parametrize("dry_run", [False, True])

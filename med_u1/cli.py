@@ -91,7 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         if args.verbose:
             raise
-        print("medu1: interrupted", file=sys.stderr)
+        hint = getattr(args, "on_interrupt", None)  # a handler may say how to resume
+        print(f"medu1: interrupted; {hint}" if hint else "medu1: interrupted", file=sys.stderr)
         return INTERRUPTED_STATUS
     except Exception as error:  # noqa: BLE001 - re-raised unless the user can fix it
         message = error_message(error)

@@ -9,3 +9,8 @@ from __future__ import annotations
 
 class UserError(Exception):
     """A problem in what the user asked for or supplied; its message says what and how to fix it."""
+
+
+def no_rows_error(path: object) -> UserError:
+    """The error for an input file that holds not a single row (empty, blank lines, ``[]``)."""
+    return UserError(f"{path}: the file has no rows")

@@ -143,6 +143,33 @@ def components_by_source(steps: dict[int, dict[str, float]]) -> dict[str, dict[s
     return found
 
 
+COMPONENT_PARTS = ("score", "format", "length", "acc")
+_LINE_STYLES = ("-", "--", "-.", ":")
+_MARKERS = ("o", "s", "^", "D")
+
+
+def distinct_line_style(index: int) -> dict:
+    """Line, marker and size of the ``index``-th series of a panel: hollow markers shrinking from
+    one series to the next and a dash pattern each, so series that coincide stay visible."""
+    return {
+        "linestyle": _LINE_STYLES[index % len(_LINE_STYLES)],
+        "marker": _MARKERS[index % len(_MARKERS)],
+        "markersize": 10 - 2 * (index % len(_MARKERS)),
+        "markerfacecolor": "none",
+        "markeredgewidth": 1.5,
+        "linewidth": 1.5,
+    }
+
+
+def sparse_ticks(axis, positions: list[int], labels: list[str], most: int = 12) -> None:
+    """At most ``most`` x tick labels, evenly spaced and always including the last position."""
+    stride = max(1, -(-len(positions) // most))
+    shown = positions[::stride]
+    if shown and shown[-1] != positions[-1]:  # end on the last position, dropping a label too close to it
+        shown = [*shown[:-1], positions[-1]] if positions[-1] - shown[-1] < stride / 2 else [*shown, positions[-1]]
+    axis.set_xticks(shown, [labels[p] for p in shown])
+
+
 def plot_components(steps: dict[int, dict[str, float]], path: Path) -> Path | None:
     """One panel per data source: validation score, format, length and accuracy against step."""
     sources = components_by_source(steps)
@@ -153,10 +180,10 @@ def plot_components(steps: dict[int, dict[str, float]], path: Path) -> Path | No
     rows = (len(sources) + columns - 1) // columns
     figure, axes = plt.subplots(rows, columns, figsize=(5.2 * columns, 3.0 * rows), squeeze=False)
     for axis, source in zip(axes.flat, sorted(sources)):
-        for part in ("score", "format", "length", "acc"):
+        for index, part in enumerate(COMPONENT_PARTS):
             if part in sources[source]:
                 xs, ys = series(steps, sources[source][part])
-                axis.plot(xs, ys, "o-", label=part)
+                axis.plot(xs, ys, **distinct_line_style(index), label=part)
         axis.set_title(source, fontsize=9)
         axis.set_xlabel("step")
         axis.legend(fontsize=7)
@@ -187,7 +214,8 @@ def plot_stages(rows: list[dict], path: Path) -> Path | None:
             shares = [row[f"stage:{stage}"] or 0.0 for row in series_rows]
             axis.bar(positions, shares, bottom=bottom, label=stage)
             bottom = [b + s for b, s in zip(bottom, shares)]
-        axis.set_xticks(positions, [row["label"] for row in series_rows], rotation=45 if len(positions) > 8 else 0)
+        sparse_ticks(axis, positions, [row["label"] for row in series_rows])
+        axis.set_xlabel("step")
         axis.set_ylim(0, 1.05)
         axis.set_ylabel("share of responses")
         axis.set_title(f"MED-RLVR stages: {name}", fontsize=9)
@@ -202,18 +230,34 @@ def plot_stages(rows: list[dict], path: Path) -> Path | None:
     return save(figure, path)
 
 
+#: How ``medu1 analyze`` counted response lengths (its ``tokens_counted`` field) -> axis wording.
+LENGTH_UNITS = {
+    "given": "tokens as generated",
+    "tokenizer": "decoded text re-tokenised",
+    "words": "white-space words",
+}
+
+
+def length_unit(rows: list[dict]) -> str:
+    """What the rows' lengths count; several counters are named together."""
+    counted = sorted({row.get("tokens_counted") or "words" for row in rows})
+    return "; ".join(LENGTH_UNITS.get(value, "mixed counters") for value in counted)
+
+
 def plot_behaviour(rows: list[dict], path: Path) -> Path | None:
     """Mean response length and reflection markers per 1,000 tokens against step, a line per series."""
     grouped = rows_by_series(rows)
     if not grouped:
         return None
     plt = pyplot()
-    figure, (length_axis, marker_axis) = plt.subplots(1, 2, figsize=(9.0, 3.2))
-    for name, series_rows in grouped.items():
+    figure, (length_axis, marker_axis) = plt.subplots(1, 2, figsize=(9.0, 3.4))
+    for index, (name, series_rows) in enumerate(grouped.items()):
         steps = [row["step"] for row in series_rows]
-        length_axis.plot(steps, [row["mean_tokens"] for row in series_rows], "o-", label=name)
-        marker_axis.plot(steps, [row["reflection_per_1k_tokens"] or 0.0 for row in series_rows], "o-", label=name)
-    length_axis.set_title("mean response length", fontsize=9)
+        style = distinct_line_style(index)
+        length_axis.plot(steps, [row["mean_tokens"] for row in series_rows], **style,
+                         label=f"{name} ({length_unit(series_rows)})")
+        marker_axis.plot(steps, [row["reflection_per_1k_tokens"] or 0.0 for row in series_rows], **style, label=name)
+    length_axis.set_title("mean response length (legend: how it was counted)", fontsize=9)
     marker_axis.set_title("reflection markers per 1,000 tokens", fontsize=9)
     for axis in (length_axis, marker_axis):
         axis.set_xlabel("step")

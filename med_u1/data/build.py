@@ -16,6 +16,7 @@ from med_u1.data.mix import sample_mix
 from med_u1.data.record import Example, RecordError
 from med_u1.data.rows import verl_row
 from med_u1.data.sources import get_source
+from med_u1.data.sources.base import detect_release
 from med_u1.errors import UserError
 from med_u1.io import write_atomic, write_json_atomic
 
@@ -49,6 +50,7 @@ class BuildOptions:
     skip_invalid: bool = False
     hf_config: str | None = None
     hf_split: str | None = None
+    release: str | None = None  # the input's release (e.g. MedCalc-Bench "verified"), else detected
 
     def __post_init__(self) -> None:
         for dataset in [*(self.mix or ()), *self.inputs, *(dataset for dataset, _ in self.eval_sets.values())]:
@@ -64,6 +66,8 @@ class BuildOptions:
             raise ValueError("--sample-multiple-for-train must be at least 1")
         if self.decontaminate and not self.eval_sets:
             raise ValueError("--decontaminate needs at least one --eval-set")
+        if self.release is not None and not any(get_source(dataset).releases for dataset in self.inputs):
+            raise ValueError(f"--release: none of {', '.join(self.inputs)} has releases to choose from")
 
     @property
     def output_name(self) -> str:
@@ -100,6 +104,14 @@ def build(options: BuildOptions) -> BuildResult:
         "out_of_subset": sum(result.out_of_subset for result in loaded.values()),
         "warnings": _eval_only_warnings(examples, options.split),
     }
+    releases = input_releases(options)
+    if releases:
+        summary["releases"] = releases
+        summary["warnings"] += [
+            f"{dataset}: which release {options.inputs[dataset]} is was not detected; pass --release "
+            f"({', '.join(get_source(dataset).releases)}) to record it"
+            for dataset, found in releases.items() if found["release"] == "unknown"
+        ]
     if options.eval_sets:
         examples, summary["decontamination"] = _decontaminate(options, examples)
         summary["decontaminated"] = len(summary["decontamination"]["matches"]) if options.decontaminate else 0
@@ -134,6 +146,15 @@ def _load(options: BuildOptions, dataset: str, source: str, split: str):
     return load_examples(
         dataset, source, split, skip_invalid=options.skip_invalid, hf_config=options.hf_config, hf_split=options.hf_split
     )
+
+
+def input_releases(options: BuildOptions) -> dict[str, dict[str, str]]:
+    """For each input of a dataset with several releases: which release it is, and how that was decided."""
+    found = {
+        dataset: detect_release(get_source(dataset), source, options.release)
+        for dataset, source in options.inputs.items()
+    }
+    return {dataset: release for dataset, release in found.items() if release is not None}
 
 
 def make_rows(examples: Sequence[Example], options: BuildOptions, rng: random.Random) -> list[dict[str, Any]]:

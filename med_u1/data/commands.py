@@ -39,6 +39,10 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--split", default="train", choices=SPLITS)
     source.add_argument("--hf-config", help="Hub dataset config (defaults to the loader's)")
     source.add_argument("--hf-split", help="Hub split name (defaults to the loader's mapping of --split)")
+    source.add_argument(
+        "--release", help="which release the input is, for datasets with several (medcalc: verified, v1.2, v1.0); "
+        "recorded in the stats file (default: detected from the Hub id or the path)",
+    )
     source.add_argument("--skip-invalid", action="store_true", help="skip and report invalid records instead of stopping")
     source.add_argument(
         "--mix", help=f"NAME:COUNT,... (COUNT or 'all'), or a preset: {', '.join(PRESETS)}",
@@ -125,6 +129,7 @@ def options_from_args(args: argparse.Namespace) -> BuildOptions:
         skip_invalid=args.skip_invalid,
         hf_config=args.hf_config,
         hf_split=args.hf_split,
+        release=args.release,
     )
 
 

@@ -62,6 +62,8 @@ def format_table(stats: dict[str, Any]) -> str:
     lines.append("budgets: " + ", ".join(f"{k}={v}" for k, v in stats["budgets"].items()))
     lengths = stats["prompt_length"]
     lines.append("prompt length (" + lengths["unit"] + "): " + ", ".join(f"{k}={v}" for k, v in lengths.items() if k != "unit"))
+    for dataset, found in stats.get("releases", {}).items():
+        lines.append(f"release of {dataset}: {found['release']} ({found['from']})")
     for key in ("invalid_skipped", "out_of_subset", "length_filtered", "decontaminated"):
         if stats.get(key):
             lines.append(f"{key.replace('_', ' ')}: {stats[key]}")

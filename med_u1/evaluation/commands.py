@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from med_u1.errors import UserError
@@ -53,12 +52,8 @@ def handle_eval(args: argparse.Namespace) -> int:
         plan, failed = dry_run(options)
         print(plan)
     else:
-        try:
-            report, failed = evaluate(options)
-        except KeyboardInterrupt:
-            print(f"medu1: interrupted; the finished generations are in {options.out}: run the same command "
-                  "again to resume", file=sys.stderr)
-            return 130
+        args.on_interrupt = f"run the same command again to resume from the generations saved in {options.out}"
+        report, failed = evaluate(options)
         print(report)
         print(f"run directory: {options.out}")
     if failed:

@@ -15,7 +15,7 @@ from med_u1.errors import UserError
 from med_u1.evaluation import benchmarks as bench
 from med_u1.evaluation.backends import Request, make_backend
 from med_u1.evaluation.items import Item, file_sha256, load_items
-from med_u1.evaluation.rundir import METRICS, PLOTS, REPORT, SCORES, RunDir, config_differences, key_of
+from med_u1.evaluation.rundir import METRICS, PLOTS, REPORT, SCORES, RunDir, key_of
 from med_u1.evaluation.sampling import Sampling
 from med_u1.evaluation.scoring import ANSWER_FROM
 
@@ -189,31 +189,47 @@ def finish_run(run: RunDir, config: dict[str, Any], generations: list[dict[str, 
     return report, plots
 
 
+def check_model_path(model: str) -> None:
+    """A ``--model`` that is a local path must be a saved model's folder, checked before anything
+    runs: transformers would read a missing ``outputs/my-model`` as a Hub id, retry the Hub for a
+    minute and never name the folder."""
+    from med_u1.hub import model_folder_problem
+
+    problem = model_folder_problem(model)
+    if problem:
+        raise UserError(f"--model {model}: {problem}")
+
+
 def evaluate(options: EvalOptions) -> tuple[str, dict[str, str]]:
     """Run the evaluation: ``(report.md text, {benchmark: why it failed})``. A failed benchmark
-    does not stop the others; the caller reports it."""
+    does not stop the others; the caller reports it. A run stopped before its first generation
+    (the model did not load, Ctrl-C) leaves no run folder behind."""
+    check_model_path(options.model)
     check_scoring(options.reward_preset, options.knobs)
     items, inputs, failed = load_benchmarks(options)
     run = RunDir(options.out)
+    created = not run.path.exists()
     run.prepare(run_config(options, inputs), options.overwrite)
     config = run.read_config() or {}
-    generate_all(options, run, items)
+    try:
+        generate_all(options, run, items)
+    except BaseException:
+        run.discard_if_empty(created)
+        raise
     report, _ = finish_run(run, config, run.read_generations(), failed)
     return report, failed
 
 
 def dry_run(options: EvalOptions) -> tuple[str, dict[str, str]]:
-    """What ``evaluate`` would do, without loading the model: ``(plan text, failures)``.
-    A run directory that would be refused raises UserError, as the real run does."""
+    """What ``evaluate`` would do, without loading the model: ``(plan text, failures)``. The same
+    checks and run-folder preparation run (``RunDir.prepare`` without writing), so a run folder
+    the real run would refuse raises the same UserError."""
+    check_model_path(options.model)
     check_scoring(options.reward_preset, options.knobs)
     items, inputs, failed = load_benchmarks(options)
     run = RunDir(options.out)
-    old = run.read_config()
-    if old is not None and not options.overwrite:
-        changes = config_differences(old, run_config(options, inputs))
-        if changes:
-            raise UserError(f"{options.out} holds a run with other settings ({'; '.join(changes)}); use --overwrite")
-    done = set() if options.overwrite else {key_of(row) for row in run.read_generations()}
+    cleared = run.prepare(run_config(options, inputs), options.overwrite, dry_run=True)
+    done = set() if cleared else {key_of(row) for row in run.read_generations()}
     lines = [
         f"model: {options.model} (backend {options.backend})",
         f"sampling: {dataclasses.asdict(options.sampling)}",

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from med_u1.data.budget_sentence import last_budget
-from med_u1.errors import UserError
+from med_u1.errors import UserError, no_rows_error
 from med_u1.evaluation.benchmarks import BY_DATA_SOURCE
 from med_u1.evaluation.items import Item, file_sha256, load_items
 from med_u1.evaluation.rundir import GENERATIONS, RunDir, read_jsonl_rows
@@ -36,6 +36,8 @@ def detect_format(path: Path) -> str:
     """Which kind of file: ``generations`` (ours), ``medu1`` or ``verl``, from its first record."""
     with path.open(encoding="utf-8") as handle:
         head = handle.read(1 << 16).lstrip()
+    if not head:
+        raise no_rows_error(path)
     if head.startswith("["):
         return "medu1"
     first = head.split("\n", 1)[0]
@@ -121,10 +123,14 @@ def read_generations_file(path: Path, data: Sequence[str] = (), data_source: str
         raise UserError(f"{path}: file not found")
     kind = detect_format(path)
     if kind == "medu1":
-        return kind, read_medu1_results(path)
-    if kind == "verl":
-        return kind, read_verl_dump(path, data, data_source)
-    return kind, read_jsonl_rows(path)
+        rows = read_medu1_results(path)
+    elif kind == "verl":
+        rows = read_verl_dump(path, data, data_source)
+    else:
+        rows = read_jsonl_rows(path)
+    if not rows:
+        raise no_rows_error(path)
+    return kind, rows
 
 
 def rescore(path: Path, out: Path, preset: str, knobs: dict[str, Any], data: Sequence[str] = (),

@@ -74,13 +74,15 @@ class RunDir:
         except json.JSONDecodeError as error:
             raise UserError(f"{path}: not valid JSON ({error.msg}); fix it or rerun with --overwrite") from None
 
-    def prepare(self, config: dict[str, Any], overwrite: bool) -> None:
+    def prepare(self, config: dict[str, Any], overwrite: bool, dry_run: bool = False) -> bool:
         """Check ``config`` against an existing run (refuse a different model or sampling unless
         ``overwrite``, which clears the run, or the run has no generation yet) and write it,
-        keeping earlier inputs on record."""
+        keeping earlier inputs on record. With ``dry_run`` only the checks run. Returns whether
+        the earlier run's files are (or would be) cleared."""
         old = self.read_config()
+        clear = overwrite
         if old is not None and (overwrite or not self.read_generations()):
-            self.clear()  # nothing generated under the old settings (e.g. the model failed to load)
+            clear = True  # nothing generated under the old settings (e.g. the model failed to load)
         elif old is not None:
             changes = config_differences(old, config)
             if changes:
@@ -91,10 +93,23 @@ class RunDir:
             config = {**config, "inputs": {**old.get("inputs", {}), **config.get("inputs", {})}}
         elif self.file(GENERATIONS).exists() and not overwrite:
             raise UserError(f"{self.path} has {GENERATIONS} but no {CONFIG}; use another --out, or --overwrite")
-        elif overwrite:
+        if dry_run:
+            return clear
+        if clear:
             self.clear()
         self.path.mkdir(parents=True, exist_ok=True)
         write_json_atomic(self.file(CONFIG), config)
+        return clear
+
+    def discard_if_empty(self, created: bool) -> None:
+        """After a run stopped before its first generation: remove its config, and the folder when
+        ``created`` by this run and now empty, so no empty run is left behind."""
+        if self.read_generations():
+            return
+        self.file(CONFIG).unlink(missing_ok=True)
+        self.file(GENERATIONS).unlink(missing_ok=True)
+        if created and self.path.is_dir() and not any(self.path.iterdir()):
+            self.path.rmdir()
 
     def clear(self) -> None:
         """Remove the run's files (only those this module writes)."""

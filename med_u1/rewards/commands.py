@@ -10,7 +10,7 @@ from typing import Any, Iterator
 
 from tabulate import tabulate
 
-from med_u1.errors import UserError
+from med_u1.errors import UserError, no_rows_error
 from med_u1.io import write_jsonl_atomic
 from med_u1.rewards import compute_score
 from med_u1.rewards.contract import PRESETS, resolve_config
@@ -92,6 +92,8 @@ def run_score(args: argparse.Namespace) -> int:
             raise UserError(f"{path}:{number}: {error.args[0]}") from None
         groups[call["data_source"]].append(result)
         scored.append({**row, "reward": result})
+    if not scored:
+        raise no_rows_error(path)
     rows = [
         [source, task_of(source), str(len(results)), f"{sum(r['acc'] for r in results) / len(results):.3f}",
          f"{sum(r['format'] for r in results) / len(results):.3f}", f"{sum(r['score'] for r in results) / len(results):+.3f}"]

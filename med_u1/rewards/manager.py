@@ -27,6 +27,8 @@ from med_u1.rewards.registry import task_of
 from med_u1.rewards.row import scoring_extra_info
 
 MANAGER_NAME = "med_u1"
+#: The reward extra-info key holding the response's generated token count.
+RESPONSE_TOKENS = "response_tokens"
 
 
 def decode_response(tokenizer: Any, token_ids: list[int]) -> str:
@@ -82,11 +84,15 @@ class MedU1RewardManager(RewardManagerBase):
         ground_truth = reward_model["ground_truth"]
         if self.custom_score is None:
             result = score_row(self.reward_config, data_source, response_text, ground_truth, extra_info).to_dict()
-            return {"reward_score": float(result["score"]), "reward_extra_info": result}
-        result = self.custom_score(data_source=data_source, solution_str=response_text, ground_truth=ground_truth, extra_info=extra_info)
-        if not isinstance(result, dict):
-            return {"reward_score": float(result), "reward_extra_info": {"acc": float(result)}}
-        return {"reward_score": float(result["score"]), "reward_extra_info": dict(result)}
+            score = result["score"]
+        else:
+            result = self.custom_score(
+                data_source=data_source, solution_str=response_text, ground_truth=ground_truth, extra_info=extra_info
+            )
+            score, result = (result["score"], dict(result)) if isinstance(result, dict) else (result, {"acc": float(result)})
+        # The generated token count rides along into verl's generation dumps, where analysis reads
+        # it (the decoded response tokenised again can count more tokens than were generated).
+        return {"reward_score": float(score), "reward_extra_info": {**result, RESPONSE_TOKENS: response_length}}
 
     def prompt_text(self, data: DataProto, row: int) -> str:
         """The decoded prompt of row ``row`` (left-padded in ``prompts``)."""

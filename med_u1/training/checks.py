@@ -15,17 +15,15 @@ from __future__ import annotations
 import difflib
 import netrc
 import os
-import re
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from med_u1.errors import UserError
+from med_u1.hub import is_hub_id, model_folder_problem
 from med_u1.training.launcher import MODEL_PATH_KEYS, compose_config, override_key
 
-#: A Hugging Face Hub id: ``name`` or ``org/name`` (a local path has more parts or starts with . / ~).
-HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 DATA_KEYS = ("data.train_files", "data.val_files")
 NO_LOGIN_WANDB_MODES = ("offline", "disabled", "dryrun")
 
@@ -189,11 +187,6 @@ def is_remote(path: str) -> bool:
     return "://" in path
 
 
-def is_hub_id(path: str) -> bool:
-    """True for a string that names a Hub repository rather than a local path that is missing."""
-    return bool(HUB_ID.match(path)) and not Path(path).exists()
-
-
 def config_paths(config: DictConfig, keys: Iterable[str]) -> Iterator[tuple[str, str]]:
     """``(key, path)`` for every path the keys hold (a key may hold a list of files)."""
     for key in keys:
@@ -213,13 +206,9 @@ def model_problems(config: DictConfig, built_at_launch: Iterable[str] = ()) -> l
     """Local model paths that do not exist (Hub ids and remote paths are not checked here)."""
     problems = []
     for key, path in config_paths(config, model_keys(config)):
-        local = Path(os.path.expanduser(path))
-        if path in built_at_launch or is_remote(path) or is_hub_id(path):
-            continue
-        if not local.is_dir():
-            problems.append(f"{key}={path}: no such model folder (give a local folder or a Hub id such as Qwen/Qwen2.5-3B-Instruct)")
-        elif not (local / "config.json").is_file():
-            problems.append(f"{key}={path}: not a Hugging Face model folder (no config.json)")
+        problem = None if path in built_at_launch or is_remote(path) else model_folder_problem(path)
+        if problem:
+            problems.append(f"{key}={path}: {problem}")
     return problems
 
 

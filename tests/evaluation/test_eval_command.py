@@ -206,14 +206,65 @@ def test_ctrl_c_ends_with_130_and_says_how_to_resume(tiny_model: Path, bench_dir
     assert 1 <= len(read_jsonl(generations)) < 6
 
 
-def test_a_model_that_fails_to_load_does_not_lock_the_run_directory(tiny_model: Path, bench_dir: Path, tmp_path: Path,
-                                                                     capsys) -> None:
+def test_a_model_that_fails_to_load_leaves_no_run_folder(tiny_model: Path, bench_dir: Path, tmp_path: Path,
+                                                         capsys) -> None:
     out = tmp_path / "run"
-    wrong = eval_argv(tmp_path / "no-such-model", bench_dir, out, "--benchmarks", "mediq", "--limit", "1")
-    assert medu1_main(wrong) == 2
+    broken = tmp_path / "broken-model"
+    broken.mkdir()
+    (broken / "config.json").write_text("not JSON", encoding="utf-8")
+    assert medu1_main(eval_argv(broken, bench_dir, out, "--benchmarks", "mediq", "--limit", "1")) == 2
     assert "cannot load model" in capsys.readouterr().err
+    assert not out.exists()
     assert medu1_main(eval_argv(tiny_model, bench_dir, out, "--benchmarks", "mediq", "--limit", "1", "--max_tokens", "2")) == 0
     assert json.loads((out / "config.json").read_text())["model"] == str(tiny_model)
+
+
+def test_a_failed_load_into_an_existing_folder_keeps_the_folder_and_removes_the_config(bench_dir: Path, tmp_path: Path,
+                                                                                      capsys) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    broken = tmp_path / "broken-model"
+    broken.mkdir()
+    (broken / "config.json").write_text("not JSON", encoding="utf-8")
+    assert medu1_main(eval_argv(broken, bench_dir, out, "--benchmarks", "mediq", "--limit", "1")) == 2
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+@pytest.mark.parametrize("model, message", [
+    ("outputs/nosuch-model", "--model outputs/nosuch-model: no such model folder (give a local folder or a Hub id "
+                             "such as Qwen/Qwen2.5-3B-Instruct)"),
+    ("./nosuch", "--model ./nosuch: no such model folder (give a local folder or a Hub id such as Qwen/Qwen2.5-3B-Instruct)"),
+    ("outputs", "--model outputs: not a Hugging Face model folder (no config.json)"),
+    ("notes.txt", "--model notes.txt: a file, not a model folder"),
+])
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_path_like_model_that_is_not_a_model_is_one_line_at_once(bench_dir: Path, tmp_path: Path, monkeypatch, capsys,
+                                                                   model: str, message: str, dry_run: bool) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "outputs").mkdir()
+    (tmp_path / "notes.txt").write_text("not a model", encoding="utf-8")
+    argv = ["eval", "--model", model, "--data", str(bench_dir), "--out", "outputs/eval/run", "--benchmarks", "mediq"]
+    assert medu1_main([*argv, "--dry-run"] if dry_run else argv) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [f"medu1: error: {message}"]
+    assert not (tmp_path / "outputs" / "eval").exists()
+
+
+def test_the_dry_run_prepares_the_folder_as_the_real_run_does(tiny_model: Path, bench_dir: Path, tmp_path: Path,
+                                                                capsys) -> None:
+    """A folder with a config but no generations (an earlier run stopped before its first one)
+    is taken over by the real run, so the dry run plans a new run there instead of refusing."""
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "config.json").write_text(json.dumps({"model": "another-model", "backend": "hf"}), encoding="utf-8")
+    argv = eval_argv(tiny_model, bench_dir, out, "--benchmarks", "mediq", "--limit", "1", "--max_tokens", "2")
+    assert medu1_main([*argv, "--dry-run"]) == 0
+    assert f"run directory: {out} (new)" in capsys.readouterr().out
+    assert json.loads((out / "config.json").read_text())["model"] == "another-model"  # the dry run wrote nothing
+    assert medu1_main(argv) == 0
+    assert json.loads((out / "config.json").read_text())["model"] == str(tiny_model)
+    assert medu1_main([*argv, "--dry-run"]) == 0
+    assert "(1 items, 1 generations, 1 done)" in capsys.readouterr().out
 
 
 def test_a_missing_data_path_is_named(tiny_model: Path, tmp_path: Path, capsys) -> None:

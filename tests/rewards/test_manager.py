@@ -79,7 +79,7 @@ def test_manager_equals_direct_calls_and_assembles_rm_scores(tokenizer, bench_re
                 "num_tokens": row["kwargs"]["num_tokens"], "response_length": length}
         direct = compute_score(row["data_source"], response, row["kwargs"]["ground_truth"], info)
         assert output["reward_score"] == direct["score"], row["bench_id"]
-        assert output["reward_extra_info"] == direct
+        assert output["reward_extra_info"] == {**direct, "response_tokens": length}  # the count goes to verl's dumps
     rm_scores = MedU1RewardManager.assemble_rm_scores(data, scores)
     lengths = data.batch["attention_mask"][:, data.batch["prompts"].shape[1] :].sum(dim=1)
     for index, length in enumerate(lengths.tolist()):

@@ -23,6 +23,33 @@ class SourceSpec:
     hf_config: str | None = None
     #: our split name -> the Hub split name
     hf_splits: Mapping[str, str] = field(default_factory=lambda: {"train": "train", "validation": "validation", "test": "test"})
+    #: releases of the dataset with the same columns: release name -> its Hub id
+    releases: Mapping[str, str] = field(default_factory=dict)
+
+
+def detect_release(spec: SourceSpec, source: str, given: str | None = None) -> dict[str, str] | None:
+    """Which release of ``spec`` the input ``source`` is, and how that was decided: the
+    ``given`` name (``--release``), the Hub id, or the release's name in the path
+    (``MedCalc-Bench-Verified/...``, ``medcalc_v1.2.csv``); None for a dataset without releases."""
+    if not spec.releases:
+        return None
+    if given is not None:
+        if given not in spec.releases:
+            raise ValueError(f"--release {given!r} is not a release of {spec.name}; known: {', '.join(spec.releases)}")
+        return {"release": given, "from": "--release"}
+    for name, hub_id in spec.releases.items():
+        if source == hub_id:
+            return {"release": name, "from": "Hub id"}
+    path = _release_words(source)
+    named = [name for name in spec.releases if _release_words(name) in path]
+    if len(named) == 1:
+        return {"release": named[0], "from": "path"}
+    return {"release": "unknown", "from": "not detected: pass --release"}
+
+
+def _release_words(text: str) -> str:
+    """``text`` lower-cased with ``-`` and ``_`` read as ``.`` (``v1_2`` and ``V1-2`` match ``v1.2``)."""
+    return text.lower().replace("-", ".").replace("_", ".")
 
 
 def make_uid(name: str, split: str, record_id: Any, index: int) -> str:
@@ -91,6 +118,7 @@ def context_question(context: str, question: str) -> str:
 
 __all__ = [
     "SourceSpec",
+    "detect_release",
     "Parser",
     "make_uid",
     "parse_options",

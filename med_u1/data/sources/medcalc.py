@@ -1,5 +1,8 @@
 """MedCalc-Bench official csv/parquet (``Calculator ID, Calculator Name, Category, Output Type,
-Patient Note, Question, Ground Truth Answer, Lower Limit, Upper Limit, Ground Truth Explanation``)."""
+Patient Note, Question, Ground Truth Answer, Lower Limit, Upper Limit, Ground Truth Explanation``).
+
+Every release has these columns: v1.0, v1.2 and MedCalc-Bench Verified (re-verified ground
+truths, the release the MedCalc-Bench authors now point to)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,12 @@ from med_u1.data.record import TUPLE_PATTERN, Example, Location, make_example
 from med_u1.data.sources.base import SourceSpec, make_uid, require, text_field
 
 OFFICIAL_OUTPUT_TYPES = ("decimal", "integer", "date")
+#: release name -> Hub id (the GitHub repositories hold the same rows as csv files)
+RELEASES = {
+    "verified": "nsk7153/MedCalc-Bench-Verified",
+    "v1.2": "ncbi/MedCalc-Bench-v1.2",
+    "v1.0": "ncbi/MedCalc-Bench-v1.0",
+}
 
 
 def calc_question(note: str, question: str) -> str:
@@ -75,6 +84,7 @@ SPEC = SourceSpec(
     name="medcalc",
     parse=parse,
     summary="MedCalc-Bench official csv/parquet (Calculator ID, ..., Lower Limit, Upper Limit)",
-    hf_id="ncbi/MedCalc-Bench-v1.0",
+    hf_id=RELEASES["verified"],
     hf_splits={"train": "train", "test": "test"},
+    releases=RELEASES,
 )

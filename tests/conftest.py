@@ -39,3 +39,15 @@ def bench_responses() -> list[dict]:
 def r1zero_reward_cases() -> list[dict]:
     """35 completions with the terms Medical R1-Zero's own reward functions returned for them."""
     return read_jsonl(shared_path("r1zero-reward-cases.jsonl", folder="references"))
+
+
+@pytest.fixture(scope="session")
+def medcalc_dev_records() -> list[dict]:
+    """200 MedCalc-Bench dev records, each with its official ground-truth explanation in ``raw``."""
+    return read_jsonl(shared_path("dev", "medcalc_bench.jsonl"))
+
+
+@pytest.fixture(scope="session")
+def mcqa_dev_records() -> list[dict]:
+    """The MediQ and MedXpertQA dev records (200 each), options in their prompts."""
+    return [record for name in ("mediq", "medxpertqa") for record in read_jsonl(shared_path("dev", f"{name}.jsonl"))]

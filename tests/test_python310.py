@@ -76,7 +76,11 @@ def light_venv(python: str, requirements: list[str]) -> Path:
     run([str(building / "bin" / "python"), "-m", "pip", "install", "--quiet", *requirements], "install the light dependencies")
     (building / "complete").write_text("\n".join(requirements) + "\n", encoding="utf-8")
     shutil.rmtree(venv, ignore_errors=True)
-    building.rename(venv)
+    try:
+        building.rename(venv)
+    except OSError:  # another run finished the same venv first
+        shutil.rmtree(building, ignore_errors=True)
+        assert (venv / "complete").exists(), f"could not move the Python 3.10 venv into {venv}"
     return venv
 
 

@@ -56,7 +56,7 @@ _NUMBER = re.compile(
     r"|(?<![\w.^/])[-+\u2212]?\.\d+(?:[eE][-+]?\d+)?(?![\d^])"
 )
 #: Asides after the value: a bracketed remark (``(normal 18.5-24.9)``), ``out of 10``.
-_ASIDE = re.compile(r"(?<=[\w%\u00b2\u00b3.])\s*(?:\([^()]*\)|\[[^\[\]]*\])|\s+out of\s+\d+", re.IGNORECASE)
+_ASIDE = re.compile(r"(?<=[\w%\u00b2\u00b3.])\s*(?:\([^()]*\)|\[[^\[\]]*\])|(?<!\s)\s+out of\s+\d+", re.IGNORECASE)
 #: Two values offered at once: a range, ``±``, an alternative, a list.
 _HEDGE = re.compile(
     r"\d\s*(?:-|\u2013|\u2014|\bto\b|\bor\b|\band\b|\u00b1|\+/-|\+-|[,;]\s)\s*[-+\u2212]?\.?\d|\bbetween\b",
@@ -65,7 +65,7 @@ _HEDGE = re.compile(
 #: A statement of one of the patient's values: a conclusion only when it restates the result
 #: of the working before it (``... = 1.238. The patient's delta ratio is 1.238.``), since the
 #: same words also state the inputs (``The patient's weight is 42 kg.``).
-_PATIENT_VALUE = re.compile(r"\bpatient'?s?\b[^.!?]*?(?:\b(?:is|was)\b)?\s+[-+\u2212]?\.?\d", re.IGNORECASE)
+_PATIENT_VALUE = re.compile(r"\bpatient'?s?\b[^.!?]*?\s[-+\u2212]?\.?\d", re.IGNORECASE)
 #: A running total is a step of the working, however it is worded (``making the current total 3``).
 _RUNNING_TOTAL = re.compile(r"\b(?:current|running)\s+(?:total|score|sum)\b|\bso far\b", re.IGNORECASE)
 _DATE_FORMATS = ("%m/%d/%Y", "%Y-%m-%d", "%m-%d-%Y", "%Y/%m/%d", "%B %d %Y", "%b %d %Y", "%d %B %Y", "%d %b %Y")
@@ -79,12 +79,12 @@ _DATE_LIKE = re.compile(
 )
 #: What a date in words drops before it is read: an ordinal's letters, ``of``, commas, points.
 _DATE_NOISE = re.compile(r"(?<=\d)(?:st|nd|rd|th)\b|\bof\b|[.,]")
-_WEEKS = re.compile(r"(\d+)\s*(?:weeks?|wks?|w)\b", re.IGNORECASE)
-_DAYS = re.compile(r"(\d+)\s*(?:days?|d)\b", re.IGNORECASE)
+_WEEKS = re.compile(r"(?<!\d)(\d+)\s*(?:weeks?|wks?|w)\b", re.IGNORECASE)
+_DAYS = re.compile(r"(?<!\d)(\d+)\s*(?:days?|d)\b", re.IGNORECASE)
 #: Two whole numbers and a comma, with anything but digits around: ``(17, 6)``, ``[17, 6]``, ``GA: 17, 6``.
 _PAIR = re.compile(r"\D*?(\d+)[^\d,]*,[^\d,]*(\d+)\D*")
 #: A total in days in brackets after a gestational age: ``(125 days)``, ``(i.e. 125 days)``.
-_DAYS_TOTAL = re.compile(r"\(\s*(?:i\.?e\.?,?|=|total:?|a total of)?\s*\d+\s*days?(?: in total| total)?\s*\)", re.IGNORECASE)
+_DAYS_TOTAL = re.compile(r"\(\s*(?:(?:i\.?e\.?,?|=|total:?|a total of)\s*)?\d+\s*days?(?: in total| total)?\s*\)", re.IGNORECASE)
 #: Where a sentence ends: after ``.``/``!``/``?`` before a capital (not inside ``1.7``), or a line break.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s*(?=[A-Z])|\n+")
 #: Words that make a sentence a conclusion rather than a step of the working.

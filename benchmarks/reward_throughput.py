@@ -113,6 +113,9 @@ def adversarial_worst_ms() -> float:
                 "<think>x</think><answer>" + "\\boxed{" * 70_000 + "B" + "}" * 70_000 + "</answer>",
                 "<think>" + "<" * 1_000_000 + "</think><answer>B</answer>", well_formed + "<eos>" * 200_000,
                 well_formed + " " * 1_000_000, "</answer>" * 110_000]
+    # answers just under the longest MedCalc answer read, 20,000 characters (a worked solution)
+    patterns += [f"<think>x</think><answer>{answer}</answer>" for answer in (
+        "(" + " " * 19_990 + "x", "1" * 19_990 + "x", "1. The patient" + " " * 19_970 + "x 2", "1. Score " + "is " * 6_600 + "x 2")]
     rows = [("MedXpertQA", "C", {}), ("MedCalc-Bench", "26.562", {"lower_limit": "25.2", "upper_limit": "27.9"}),
             ("medical-o1-reasoning-SFT", "Cardiac tamponade due to a stab wound.", {})]
     worst = 0.0

@@ -21,7 +21,7 @@ from typing import Sequence
 from med_u1.training.hardware import GPU_MEMORY_TOLERANCE, HardwareNeeds, hardware_needs
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
-SUPPORTED_PYTHON = ((3, 11), (3, 12))
+SUPPORTED_PYTHON = ((3, 10), (3, 12))
 GIB = 1024**3
 PLUGIN_GROUP = "verl.plugins"
 PLUGIN_MODULE = "med_u1.plugin"
@@ -88,8 +88,8 @@ def check_python(version: tuple[int, int, int]) -> Check:
     text = ".".join(map(str, version))
     if low <= version[:2] <= high:
         return Check("python", OK, f"{text} ({platform.machine()}, {platform.system()})")
-    return Check("python", FAIL, f"{text}: Med-U1 supports Python 3.11-3.12",
-                 "create a Python 3.11-3.12 environment and install Med-U1 there")
+    return Check("python", FAIL, f"{text}: Med-U1 supports Python 3.10-3.12",
+                 "create a Python 3.10-3.12 environment and install Med-U1 there")
 
 
 def cpu_recipes() -> list[str]:

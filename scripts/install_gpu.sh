@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install Med-U1 for GPU training on a fresh Linux x86-64 machine with an NVIDIA driver for CUDA 13,
-# inside the Python environment you want it in (a fresh venv or conda env, Python 3.11-3.12).
+# inside the Python environment you want it in (a fresh venv or conda env, Python 3.10-3.12).
 #
 # The order is what verl's and vLLM's installation guides do: torch first, at the build that
 # verl 0.9.1 and vLLM pin; then vLLM; then flash-attn, from a prebuilt wheel matching torch, CUDA
@@ -80,7 +80,7 @@ say "interpreter: $PY ($PY_TAG), project: $ROOT"
 
 [[ "$(uname -s)-$(uname -m)" == Linux-x86_64 ]] \
   || problem "this install is for Linux x86-64; this machine is $(uname -s)-$(uname -m)"
-case "$PY_TAG" in cp311|cp312) ;; *) problem "Med-U1 needs Python 3.11-3.12, '$PY' is $PY_TAG" ;; esac
+case "$PY_TAG" in cp310|cp311|cp312) ;; *) problem "Med-U1 needs Python 3.10-3.12, '$PY' is $PY_TAG" ;; esac
 if command -v nvidia-smi >/dev/null 2>&1; then
   DRIVER="$(nvidia-smi --query-gpu=driver_version --format=csv,noheader 2>/dev/null | head -n 1 || true)"
   say "NVIDIA driver: ${DRIVER:-unknown}"

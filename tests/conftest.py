@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
-def shared_path(*parts: str) -> Path:
-    """Path under ../shared/data; skips the test when absent, fails when the CI variable is set."""
-    path = SHARED_DATA.joinpath(*parts)
+def shared_path(*parts: str, folder: str = "data") -> Path:
+    """Path under ../shared/<folder> (``data`` or ``references``); skips the test when absent,
+    fails when the CI variable is set."""
+    path = SHARED.joinpath(folder, *parts)
     if not path.exists():
-        message = f"shared test data not found at {path} (expected ../shared/data beside the repository)"
+        message = f"shared test data not found at {path} (expected ../shared/{folder} beside the repository)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
@@ -32,3 +33,21 @@ def read_jsonl(path: Path) -> list[dict]:
 def bench_responses() -> list[dict]:
     """The 2,000 scored model responses with the reference Med-U1 reward."""
     return read_jsonl(shared_path("bench_responses.jsonl"))
+
+
+@pytest.fixture(scope="session")
+def r1zero_reward_cases() -> list[dict]:
+    """35 completions with the terms Medical R1-Zero's own reward functions returned for them."""
+    return read_jsonl(shared_path("r1zero-reward-cases.jsonl", folder="references"))
+
+
+@pytest.fixture(scope="session")
+def medcalc_dev_records() -> list[dict]:
+    """200 MedCalc-Bench dev records, each with its official ground-truth explanation in ``raw``."""
+    return read_jsonl(shared_path("dev", "medcalc_bench.jsonl"))
+
+
+@pytest.fixture(scope="session")
+def mcqa_dev_records() -> list[dict]:
+    """The MediQ and MedXpertQA dev records (200 each), options in their prompts."""
+    return [record for name in ("mediq", "medxpertqa") for record in read_jsonl(shared_path("dev", f"{name}.jsonl"))]

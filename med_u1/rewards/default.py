@@ -35,16 +35,11 @@ MAX_BARE_LINE_CHARS = 40
 
 _PROMPT_OPENING = re.compile(r"\s*(?:" + "|".join(map(re.escape, PROMPT_OPENINGS)) + ")")
 _CORRECT_THEN_CREDIT = attrgetter("correct", "credit")
-#: Text holding no structure tag: a run without ``<``, then each further ``<`` not opening a tag
-#: with its run. (Runs let the regular-expression engine go at C speed; the possessive ``*+``
-#: never gives characters back, which keeps a failing match linear too.)
-_NO_TAG = r"[^<]*+(?:<(?!/?(?:think|answer)>)[^<]*+)*+"
-#: White space and end-of-turn tokens, as a decoder may leave them after the answer.
-_TRAILER = r"\s*+(?:(?:" + "|".join(map(re.escape, END_MARKERS)) + r")\s*+)*+"
-#: The format rule of :func:`follows_format`, as a regular expression matched against the whole
-#: response; linear in its length.
-_FORMAT = re.compile(rf"\s*+<think>{_NO_TAG}</think>\s*+<answer>{_NO_TAG}</answer>{_TRAILER}")
-_FORMAT_THINK_IN_PROMPT = re.compile(rf"{_NO_TAG}</think>\s*+<answer>{_NO_TAG}</answer>{_TRAILER}")
+#: The structure tags, in the order the format rule wants each of them once.
+FORMAT_TAGS = [THINK_OPEN, THINK_CLOSE, ANSWER_OPEN, ANSWER_CLOSE]
+#: Splits a response at its structure tags, keeping them (``[text, tag, text, tag, ...]``).
+_AT_STRUCTURE_TAGS = re.compile(r"(</?(?:think|answer)>)")
+_END_MARKER = re.compile("|".join(map(re.escape, END_MARKERS)))
 _BRACES = re.compile(r"[{}]")
 _ANSWER_STATEMENT = re.compile(r"\banswer\s*(?:is\b\s*:?|:)", re.IGNORECASE)
 
@@ -100,9 +95,20 @@ def follows_format(text: str, start: int = 0, think_in_prompt: bool = False) -> 
 
     With ``think_in_prompt`` the chat template already opened ``<think>`` (R1-style prompts):
     the response starts inside the think block and holds no ``<think>`` of its own.
+
+    Linear in the response: one split at the tags (stopping after one tag too many), then
+    string checks of the pieces between them; no pattern here can backtrack.
     """
-    rule = _FORMAT_THINK_IN_PROMPT if think_in_prompt else _FORMAT
-    return rule.fullmatch(text, start) is not None
+    wanted = FORMAT_TAGS[1:] if think_in_prompt else FORMAT_TAGS
+    pieces = _AT_STRUCTURE_TAGS.split(text[start:] if start else text, len(wanted) + 1)
+    if pieces[1::2] != wanted:
+        return False
+    before, between, after = pieces[0], pieces[-5], pieces[-1]
+    return (think_in_prompt or _blank(before)) and _blank(between) and (_blank(after) or _blank(_END_MARKER.sub("", after)))
+
+
+def _blank(text: str) -> bool:
+    return not text or text.isspace()
 
 
 # --- the answer ----------------------------------------------------------------------------

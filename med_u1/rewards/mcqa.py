@@ -6,15 +6,17 @@ An answer is read the way a careful grader reads it:
 1. The *statement* is what follows the last ``answer is`` / ``answer:`` (``The best answer
    is A because ...``, ``B is incorrect; the answer is A``), else the answer's first paragraph
    (``A`` followed by a blank line and an explanation). It ends at an explanation
-   (``because``, ``since``, ``as``, ``which``, ``due to``) or at a blank line.
+   (``because``, ``since``, ``as``, ``which``, ``due to``) or at a blank line. After a change
+   of mind (``B... wait, actually A``) its last part that names an option counts.
 2. The option texts the statement quotes are set aside, then the option letters it names are
-   counted: a letter alone or in a choice's clothes (``(A)``, ``[A]``, ``A.``, ``A:``), but not
-   the word "A" or "I" before a lower-case word (``A patient``, ``I think``), nor a letter
-   ruled out (``B is incorrect``, ``not B``).
+   counted: a letter alone or in a choice's clothes (``(A)``, ``[A]``, ``A.``, ``A:``), in
+   lower case only where nothing else can be meant (``a)``, ``a.``, a final ``a``), but not
+   the article "A" or the pronoun "I" (``A patient``, ``I think``), nor a letter ruled out
+   (``B is incorrect``, ``not B``).
 3. Exactly one letter, with no other option's text, is the answer (``Hypoperfusion (A)``,
-   ``A, Hypoperfusion``). Several letters (``A or B``, ``(A) (B)``, ``A. Maybe B.``) name
-   nothing; so does a letter written with another option's text. With no letter, the
-   statement must be one option's text and nothing else.
+   ``A, Hypoperfusion``, ``a) hypoperfusion``). Several letters (``A or B``, ``(A) (B)``,
+   ``Both D and A are correct``) name nothing; so does a letter written with another option's
+   text. With no letter, the statement must be one option's text, an article aside.
 
 Word labels (``yes``/``no``/``maybe``, ``true``/``false``): the statement's first word is the
 label, and its first clause may hold no other label (``Yes, because ... no difference``
@@ -35,6 +37,11 @@ from med_u1.rewards.text import unwrap
 MAX_CHOICE_CHARS = 2_000
 #: Closed sets of word labels; a ground truth in one of them makes the others wrong answers.
 WORD_LABEL_SETS = (("yes", "no", "maybe"), ("true", "false"))
+#: Words an option's text may stand beside and still be the whole answer (``a hypoperfusion``).
+_ARTICLES = frozenset({"a", "an", "the"})
+#: What an option's text is replaced with once read: neither a word nor white space, so the
+#: article before it stays an article (``a hypoxia``).
+_SET_ASIDE = "_"
 
 #: A lone letter, possibly after "option"/"answer" and in brackets: ``b``, ``(B).``, ``Option b``.
 _LETTER_ONLY = re.compile(r"(?:(?:option|choice|answer)\s*:?\s*)?[(\[]?\s*([A-Za-z])\s*[)\]]?\s*[.:]?", re.IGNORECASE)
@@ -44,10 +51,30 @@ _COMMITMENT = re.compile(
 )
 #: Where the statement ends and the explanation starts.
 _EXPLANATION = re.compile(r"\n\s*\n|\b(?:because|since|as|which|due to|given)\b", re.IGNORECASE)
-#: An upper-case letter standing alone (not part of a word or of a code such as ``B12``).
-_LETTER = re.compile(r"(?<![A-Za-z0-9])([A-Z])(?![A-Za-z0-9])")
-#: After a letter: a lower-case word that makes "A"/"I" the article/pronoun (conjunctions do not).
-_ENGLISH_WORD_AFTER = re.compile(r"\s+(?!(?:or|and|nor|vs|versus|is|was|would|seems|appears|looks)\b)[a-z]")
+_JOINERS = r"or|and|nor|vs|versus"
+#: A letter standing alone (not part of a word, a code such as ``B12`` or a contraction such as
+#: ``I'm``): any upper-case one; a lower-case one only where nothing else can be meant: in or
+#: before a bracket (``(a)``, ``a)``), before punctuation or the end (``a.``, ``a,``; not
+#: ``i.e.``), or before a conjunction (``a or b``). The article "a" is followed by its noun.
+_LETTER = re.compile(
+    r"(?<![A-Za-z0-9])([A-Z])(?![A-Za-z0-9'\u2019])"
+    r"|(?<![A-Za-z0-9.'\u2019])([a-z])"
+    rf"(?=\s*[)\]]|[.:,;!?]*\s*$|[.:,;!?](?![A-Za-z])|\s+(?:{_JOINERS})\b)"
+)
+#: After "A": a lower-case word that makes it the article, unless a conjunction or a verb
+#: (``A patient`` is the article; ``A or B``, ``Both D and A are correct`` name letters).
+_ARTICLE_A = re.compile(
+    rf"\s+(?!(?:{_JOINERS}|is|are|was|were|would|could|should|might|may|must|will|can|seems?|appears?|looks?"
+    r"|remains|fits|has|have|had|does|do)\b)[a-z]"
+)
+#: After "I": a lower-case word that makes it the pronoun, unless a conjunction or a verb of
+#: the third person (``I think`` is the pronoun; ``I is correct`` names option I).
+_PRONOUN_I = re.compile(rf"\s+(?!(?:{_JOINERS}|is|seems|appears|looks|remains|fits|has|does)\b)[a-z]")
+#: A change of mind: the answer is the last part after one that names an option
+#: (``B... wait, actually A``, ``B, no, A``, ``B. Correction: A``).
+_CORRECTION = re.compile(
+    r"\b(?:wait|actually|correction|on second thought|scratch that|i mean|no(?=\s*[,.;:!]))\b", re.IGNORECASE
+)
 #: After a letter: the letter is ruled out, not named.
 _RULED_OUT_AFTER = re.compile(r"[)\]]?\s+(?:is|are|was|seems)\s+(?:not\b|incorrect|wrong|unlikely|less likely)", re.IGNORECASE)
 _RULED_OUT_BEFORE = re.compile(r"\bnot\s+[(\[]?$", re.IGNORECASE)
@@ -135,26 +162,46 @@ def parse_choice(answer: str, labels: tuple[str, ...], options: Mapping[str, str
 
 
 def _letter_named_by(statement: str, labels: tuple[str, ...], options: Mapping[str, str]) -> str | None:
-    """Steps 2 and 3 of the module's rule on the statement (cut here at its explanation)."""
+    """Steps 2 and 3 of the module's rule on the statement, cut at its explanation; after a
+    change of mind (:data:`_CORRECTION`), on the last part that names an option."""
     blanked, quoted_at = _set_aside_option_texts(statement, options)
     explanation = _EXPLANATION.search(blanked)
     end = explanation.start() if explanation else len(blanked)
-    rest = blanked[:end]
-    quoted = {label for label, position in quoted_at.items() if position < end}
-    named = {letter for letter in _letters_in(rest) if letter in labels}
+    for start, stop in reversed(_parts(blanked, end)):
+        rest = blanked[start:stop]
+        quoted = {label for label, position in quoted_at.items() if start <= position < stop}
+        named = {letter for letter in _letters_in(rest) if letter in labels}
+        if named or quoted:
+            return _single_choice(named, quoted, rest)
+    return None
+
+
+def _parts(text: str, end: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` of the parts of ``text[:end]`` between changes of mind."""
+    bounds, start = [], 0
+    for correction in _CORRECTION.finditer(text, 0, end):
+        bounds.append((start, correction.start()))
+        start = correction.end()
+    bounds.append((start, end))
+    return bounds
+
+
+def _single_choice(named: set[str], quoted: set[str], rest: str) -> str | None:
+    """The one option a part names: one letter quoting no other option's text, or, without a
+    letter, one option's text with nothing but an article beside it."""
     if len(named) > 1 or len(quoted) > 1:
         return None
     if named:
-        letter = named.pop()
+        letter = next(iter(named))
         return letter if quoted <= {letter} else None
-    if quoted and not normalise_text(rest):
-        return quoted.pop()
+    if quoted and set(normalise_text(rest).split()) <= _ARTICLES:
+        return next(iter(quoted))
     return None
 
 
 def _set_aside_option_texts(statement: str, options: Mapping[str, str]) -> tuple[str, dict[str, int]]:
-    """``statement`` with the first copy of each option text blanked (longest first, any case),
-    and where each was."""
+    """``statement`` with the first copy of each option text replaced by :data:`_SET_ASIDE`
+    (longest first, any case), and where each was."""
     quoted_at = {}
     lowered = statement.lower()
     if len(lowered) != len(statement):  # a few characters change length in lower case
@@ -165,17 +212,17 @@ def _set_aside_option_texts(statement: str, options: Mapping[str, str]) -> tuple
         if position >= 0:
             quoted_at[label] = position
             end = position + len(needle)
-            lowered = lowered[:position] + " " * len(needle) + lowered[end:]
-            statement = statement[:position] + " " * len(needle) + statement[end:]
+            lowered = lowered[:position] + _SET_ASIDE * len(needle) + lowered[end:]
+            statement = statement[:position] + _SET_ASIDE * len(needle) + statement[end:]
     return statement, quoted_at
 
 
 def _letters_in(text: str) -> list[str]:
-    """Upper-case letters ``text`` names as options (not the words "A"/"I", not ruled-out letters)."""
+    """Letters ``text`` names as options, upper-cased (not the words "A"/"I", not ruled-out letters)."""
     letters = []
     for match in _LETTER.finditer(text):
-        letter, end = match.group(1), match.end()
-        if letter in "AI" and _ENGLISH_WORD_AFTER.match(text, end):
+        letter, end = match.group(1) or match.group(2).upper(), match.end()
+        if match.group(1) == "A" and _ARTICLE_A.match(text, end) or match.group(1) == "I" and _PRONOUN_I.match(text, end):
             continue
         if _RULED_OUT_AFTER.match(text, end) or _RULED_OUT_BEFORE.search(text, 0, match.start()):
             continue

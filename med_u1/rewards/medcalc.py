@@ -3,9 +3,13 @@
 - decimal calculators: correct when the answer lies in [Lower Limit, Upper Limit];
 - integer-score calculators: the answer is rounded first (Python's ``round``, as the
   official evaluator does) and compared with the ground truth;
-- dates: compared as dates, however written (``9/23/2014``, ``09/23/2014``, ``2014-09-23``);
+- dates: compared as dates, however written (``9/23/2014``, ``2014-09-23``, ``October 26th, 2023``);
 - gestational age ``('17 weeks', '6 days')``: weeks and days compared, however written
-  (``(17, 6)``, ``[17, 6]``, ``17 weeks and 6 days``).
+  (``(17, 6)``, ``[17, 6]``, ``17 weeks and 6 days``, ``17 weeks, 6 days (125 days)``).
+
+A worked solution (more than one sentence holding a number) is read by its concluding
+statement only (:func:`concluding_statement`); without one it is wrong, so a number of the
+working is never paid.
 
 The answer is the quantity the model commits to: after the last ``=``, without asides in
 brackets (``24.2 (normal 18.5-24.9)``), the last number that is not part of a unit (``E3 V4 M6,
@@ -30,7 +34,8 @@ from typing import NamedTuple
 from med_u1.rewards.contract import CORRECT, WRONG, Reference, RewardConfig, Verdict
 from med_u1.rewards.text import unwrap
 
-MAX_CALC_CHARS = 2_000
+#: Longest answer read at all: a worked solution ending in its conclusion fits many times over.
+MAX_CALC_CHARS = 20_000
 OUTPUT_TYPES = ("decimal", "integer", "date", "tuple")
 #: Output type of each official calculator id, as the official evaluator sorts them
 #: (ncbi-nlp/MedCalc-Bench ``evaluation/evaluate.py`` at commit 048ba77d).
@@ -51,18 +56,65 @@ _NUMBER = re.compile(
     r"|(?<![\w.^/])[-+\u2212]?\.\d+(?:[eE][-+]?\d+)?(?![\d^])"
 )
 #: Asides after the value: a bracketed remark (``(normal 18.5-24.9)``), ``out of 10``.
-_ASIDE = re.compile(r"(?<=[\w%\u00b2\u00b3.])\s*(?:\([^()]*\)|\[[^\[\]]*\])|\s+out of\s+\d+", re.IGNORECASE)
+_ASIDE = re.compile(r"(?<=[\w%\u00b2\u00b3.])\s*(?:\([^()]*\)|\[[^\[\]]*\])|(?<!\s)\s+out of\s+\d+", re.IGNORECASE)
 #: Two values offered at once: a range, ``±``, an alternative, a list.
 _HEDGE = re.compile(
     r"\d\s*(?:-|\u2013|\u2014|\bto\b|\bor\b|\band\b|\u00b1|\+/-|\+-|[,;]\s)\s*[-+\u2212]?\.?\d|\bbetween\b",
     re.IGNORECASE,
 )
-_DATE_FORMATS = ("%m/%d/%Y", "%Y-%m-%d", "%m-%d-%Y", "%Y/%m/%d", "%B %d, %Y", "%b %d, %Y", "%d %B %Y")
-_DATE_LIKE = re.compile(r"\d{1,4}[/-]\d{1,2}[/-]\d{1,4}|[A-Za-z]{3,9}\.? \d{1,2}, \d{4}|\d{1,2} [A-Za-z]{3,9} \d{4}")
-_WEEKS = re.compile(r"(\d+)\s*(?:weeks?|wks?|w)\b", re.IGNORECASE)
-_DAYS = re.compile(r"(\d+)\s*(?:days?|d)\b", re.IGNORECASE)
+#: A statement of one of the patient's values: a conclusion only when it restates the result
+#: of the working before it (``... = 1.238. The patient's delta ratio is 1.238.``), since the
+#: same words also state the inputs (``The patient's weight is 42 kg.``).
+_PATIENT_VALUE = re.compile(r"\bpatient'?s?\b[^.!?]*?\s[-+\u2212]?\.?\d", re.IGNORECASE)
+#: A running total is a step of the working, however it is worded (``making the current total 3``).
+_RUNNING_TOTAL = re.compile(r"\b(?:current|running)\s+(?:total|score|sum)\b|\bso far\b", re.IGNORECASE)
+_DATE_FORMATS = ("%m/%d/%Y", "%Y-%m-%d", "%m-%d-%Y", "%Y/%m/%d", "%B %d %Y", "%b %d %Y", "%d %B %Y", "%d %b %Y")
+_ORDINAL = r"(?:st|nd|rd|th)?"
+#: A date in numbers (``9/23/2014``, ``2014-09-23``) or words, with or without an ordinal
+#: (``September 23, 2014``, ``Oct 26th 2023``, ``26th of October, 2023``).
+_DATE_LIKE = re.compile(
+    r"\d{1,4}[/-]\d{1,2}[/-]\d{1,4}"
+    rf"|[A-Za-z]{{3,9}}\.? \d{{1,2}}{_ORDINAL},? \d{{4}}"
+    rf"|\d{{1,2}}{_ORDINAL} (?:of )?[A-Za-z]{{3,9}}\.?,? \d{{4}}"
+)
+#: What a date in words drops before it is read: an ordinal's letters, ``of``, commas, points.
+_DATE_NOISE = re.compile(r"(?<=\d)(?:st|nd|rd|th)\b|\bof\b|[.,]")
+_WEEKS = re.compile(r"(?<!\d)(\d+)\s*(?:weeks?|wks?|w)\b", re.IGNORECASE)
+_DAYS = re.compile(r"(?<!\d)(\d+)\s*(?:days?|d)\b", re.IGNORECASE)
 #: Two whole numbers and a comma, with anything but digits around: ``(17, 6)``, ``[17, 6]``, ``GA: 17, 6``.
 _PAIR = re.compile(r"\D*?(\d+)[^\d,]*,[^\d,]*(\d+)\D*")
+#: A total in days in brackets after a gestational age: ``(125 days)``, ``(i.e. 125 days)``.
+_DAYS_TOTAL = re.compile(r"\(\s*(?:(?:i\.?e\.?,?|=|total:?|a total of)\s*)?\d+\s*days?(?: in total| total)?\s*\)", re.IGNORECASE)
+#: Where a sentence ends: after ``.``/``!``/``?`` before a capital (not inside ``1.7``), or a line break.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s*(?=[A-Z])|\n+")
+#: Words that make a sentence a conclusion rather than a step of the working.
+_CONCLUSION = re.compile(
+    r"\b(?:hence|therefore|thus|in total|total|overall|final(?:ly)?|answer|altogether|in conclusion|in summary"
+    r"|equivalent|comes to|amounts to)\b|="
+    r"|\b(?:score|estimated|calculated|corrected|adjusted)\b[^.!?]*?\b(?:is|was|of)\s+[-+\u2212]?\.?\d",
+    re.IGNORECASE,
+)
+
+
+def concluding_statement(text: str) -> str | None:
+    """The statement that holds the answer: a short answer whole; for a worked solution (more
+    than one sentence holding a number), its last such sentence when that states a conclusion
+    (``Hence, the patient's APACHE II score is 26.``) or restates the working's result
+    (:data:`_PATIENT_VALUE`), else None: a step of the working
+    (``Age 67 gives 5 points.``, ``making the current total 3``) is never the answer."""
+    with_numbers = [sentence for sentence in _SENTENCE_END.split(text) if _NUMBER.search(sentence)]
+    if len(with_numbers) <= 1:
+        return text
+    conclusion, working = with_numbers[-1], with_numbers[-2]
+    if _RUNNING_TOTAL.search(conclusion):
+        return None
+    if _CONCLUSION.search(conclusion) or _PATIENT_VALUE.search(conclusion) and _last_number(conclusion) == _last_number(working):
+        return conclusion
+    return None
+
+
+def _last_number(text: str) -> float:
+    return float(_NUMBER.findall(text)[-1].replace(",", "").replace("\u2212", "-"))
 
 
 def committed_part(text: str) -> str:
@@ -92,7 +144,7 @@ def parse_date(text: str) -> date | None:
 
 
 def _read_date(candidate: str) -> date | None:
-    candidate = candidate.replace(".", "")
+    candidate = " ".join(_DATE_NOISE.sub(" ", candidate).split())
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(candidate, fmt).date()
@@ -102,13 +154,19 @@ def _read_date(candidate: str) -> date | None:
 
 
 def parse_weeks_days(text: str) -> tuple[int, int] | None:
-    """``(weeks, days)`` from ``('17 weeks', '6 days')``, ``17 weeks and 6 days``, ``17w 6d``, or two
-    numbers and a comma (``(17, 6)``, ``[17, 6]``); None for none or two ages."""
+    """``(weeks, days)`` from ``('17 weeks', '6 days')``, ``17 weeks and 6 days``, ``17w 6d``, days
+    alone (``6 days``), or two numbers and a comma (``(17, 6)``, ``[17, 6]``); a total in brackets
+    after it is an aside (``17 weeks, 6 days (125 days)``); None for none or two ages."""
     if "=" in text:
         text = text.rsplit("=", 1)[1]
+    text = _DAYS_TOTAL.sub("", text)
     weeks, days = _WEEKS.findall(text), _DAYS.findall(text)
+    if len(weeks) > 1 or len(days) > 1:
+        return None
     if weeks:
-        return (int(weeks[0]), int(days[0]) if days else 0) if len(weeks) == 1 and len(days) <= 1 else None
+        return int(weeks[0]), int(days[0]) if days else 0
+    if days:
+        return divmod(int(days[0]), 7)
     pair = _PAIR.fullmatch(text.strip())
     return (int(pair.group(1)), int(pair.group(2))) if pair else None
 
@@ -184,6 +242,9 @@ def verify_medcalc(pred: str, reference: Reference, config: RewardConfig) -> Ver
     """Correct when ``pred`` matches the MedCalc-Bench ground truth under the official rules."""
     text = unwrap(pred)
     if not text or len(text) > MAX_CALC_CHARS:
+        return WRONG
+    text = concluding_statement(text)
+    if text is None:
         return WRONG
     truth = read_calc_truth(
         reference.ground_truth.strip(), str(reference.lower_limit), str(reference.upper_limit), str(reference.output_type), config.calc_tolerance

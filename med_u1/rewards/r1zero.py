@@ -1,16 +1,21 @@
-"""Medical R1-Zero's reward (Qsingle/open-medical-r1): four terms summed with equal weights.
+"""Medical R1-Zero's reward (Qsingle/open-medical-r1 @d4daaea, ``src/open_r1/rewards.py``):
+four terms summed with equal weights, each giving what the original's function gives.
 
-* ``accuracy`` (0, 1 or 2): the text from the first ``<answer>`` to the last ``</answer>``
-  (a greedy span), stripped, earns 2 when it is the answer letter or the letter in
-  parentheses (``C``, ``(C)``), else 1 when it starts with the correct option's text
-  (case-insensitive), else 0; no span earns 0.
-* ``soft_format`` (0 or 1): from its start, the completion is ``<think>...</think>``, at
-  most one white-space character, then ``<answer>...</answer>`` (anything may follow).
-* ``strict_format`` (0 or 1): the whole completion has that shape.
-* ``xml_count`` (0 to 1): 0.25 for each of ``<think>``, ``</think>``, ``<answer>``,
-  ``</answer>`` that occurs exactly once.
+* ``accuracy`` (0, 1 or 2; the original's ``verify``): the text from the first ``<answer>`` to
+  the last ``</answer>`` (a greedy span), stripped, earns 2 when it is the answer letter or the
+  letter in parentheses (``C``, ``(C)``), else 1 when the option given is text and the answer
+  starts with it (a case-insensitive regular-expression match of the escaped text), else 0; no
+  span earns 0. An option that is not text (the original's MedXpertQA rows pass the whole
+  options dict) earns no text credit, as the original's swallowed exception gives.
+* ``soft_format`` (0 or 1; first half of ``format_reward``): from its start, the completion is
+  ``<think>...</think>``, at most one white-space character, then ``<answer>...</answer>``
+  (anything may follow).
+* ``strict_format`` (0 or 1; second half): the whole completion has that shape, where, as with
+  the original's ``$``, one line break may end the completion after ``</answer>``.
+* ``xml_count`` (0 to 1; ``xmlcount_reward_func``): 0.25 for each of ``<think>``, ``</think>``,
+  ``<answer>``, ``</answer>`` that occurs exactly once.
 
-The total lies in [0, 5]. The format patterns let ``.`` match line breaks (multi-line
+The total lies in [0, 5]. The format patterns are compiled with ``re.DOTALL`` (multi-line
 reasoning can pass). Each term is computed without backtracking, in time linear in the
 completion, with the results the original regular expressions give.
 """
@@ -23,6 +28,7 @@ from typing import NamedTuple
 from med_u1.errors import UserError
 from med_u1.rewards.contract import Reference, Result, RewardConfig, ScoreInput, register_preset
 from med_u1.rewards.default import END_MARKERS, response_start
+from med_u1.rewards.mcqa import clean_options
 
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 ANSWER_OPEN, ANSWER_CLOSE = "<answer>", "</answer>"
@@ -56,14 +62,16 @@ def answer_span(completion: str) -> str | None:
     return completion[start + len(ANSWER_OPEN) : end].strip()
 
 
-def accuracy(completion: str, letter: str, option_text: str | None) -> float:
-    """2 for the letter (or ``(letter)``), 1 for an answer starting with the option's text, else 0."""
+def accuracy(completion: str, letter: str, option: object) -> float:
+    """2 for the letter (or ``(letter)``), 1 for an answer starting with ``option`` when it is
+    text (any case), else 0: the original's ``verify(content, reference, option)``."""
     answer = answer_span(completion)
     if answer is None:
         return 0.0
+    letter = letter.strip()
     if answer in (letter, f"({letter})"):
         return EXACT_LETTER_CREDIT
-    if option_text and answer.lower().startswith(option_text.lower()):
+    if isinstance(option, str) and re.match(re.escape(option), answer, re.IGNORECASE):
         return OPTION_TEXT_CREDIT
     return 0.0
 
@@ -83,10 +91,13 @@ def soft_format(completion: str) -> float:
 
 
 def strict_format(completion: str) -> float:
-    """1 when the whole completion is ``<think>.*?</think>\\s?<answer>.*?</answer>``."""
+    """1 when the whole completion is ``<think>.*?</think>\\s?<answer>.*?</answer>``, a final line
+    break allowed (the original's ``$`` matches before a line break that ends the string)."""
     answer_start = _first_separator_end(completion)
-    whole = answer_start is not None and completion.endswith(ANSWER_CLOSE)
-    return 1.0 if whole and answer_start <= len(completion) - len(ANSWER_CLOSE) else 0.0
+    if answer_start is None:
+        return 0.0
+    end = len(completion) - 1 if completion.endswith("\n") else len(completion)
+    return 1.0 if completion.endswith(ANSWER_CLOSE, answer_start, end) else 0.0
 
 
 def xml_count(completion: str) -> float:
@@ -94,10 +105,11 @@ def xml_count(completion: str) -> float:
     return sum(XML_TAG_CREDIT for tag in XML_TAGS if completion.count(tag) == 1)
 
 
-def r1zero_score(completion: str, letter: str, option_text: str | None) -> R1ZeroScore:
-    """The four terms for one completion, the correct ``letter`` and that option's text."""
+def r1zero_score(completion: str, letter: str, option: object) -> R1ZeroScore:
+    """The four terms for one completion, the correct ``letter`` and the ``option`` the original
+    passes with it (the correct option's text)."""
     return R1ZeroScore(
-        accuracy(completion, letter, option_text),
+        accuracy(completion, letter, option),
         soft_format(completion),
         strict_format(completion),
         xml_count(completion),
@@ -106,27 +118,27 @@ def r1zero_score(completion: str, letter: str, option_text: str | None) -> R1Zer
 
 def correct_option_text(reference: Reference) -> str | None:
     """The text of the option the ground-truth letter names, when the row lists its options."""
-    options = reference.options
-    if hasattr(options, "get"):
-        text = options.get(reference.ground_truth)
-        return str(text) if text is not None else None
-    return None
+    text = clean_options(reference.options).get(reference.ground_truth.strip().upper(), "")
+    return text if text.strip() else None
 
 
 def completion_text(text: str) -> str:
     """The completion as TRL hands it to a reward: after the chat header and its line break,
-    without trailing end-of-turn tokens (TRL decodes without special tokens)."""
+    without the end-of-turn tokens that end it (TRL decodes without special tokens, keeping the
+    white space around them)."""
     start = response_start(text)
     if start and text.startswith("\n", start):
         start += 1
     end = len(text)
+    spaces_after_markers: list[str] = []
     while True:
         stop = end
         while stop > start and text[stop - 1].isspace():
             stop -= 1
         marker = next((marker for marker in END_MARKERS if text.endswith(marker, start, stop)), None)
         if marker is None:
-            return text[start:end]
+            return text[start:end] + "".join(reversed(spaces_after_markers))
+        spaces_after_markers.append(text[stop:end])
         end = stop - len(marker)
 
 

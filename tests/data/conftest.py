@@ -19,6 +19,7 @@ def dev_raw_files(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def tiny_tokenizer_dir(tmp_path_factory) -> Path:
     """A word-level tokenizer with a Qwen-style chat template, saved locally (no downloads)."""
+    pytest.importorskip("transformers", reason="the tokenizer needs transformers (not in the light Python 3.10 test venv)")
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 

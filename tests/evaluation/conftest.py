@@ -12,7 +12,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from med_u1.cli import main as medu1_main
-from med_u1.training.cpu.tiny_model import build_tiny_model
 
 SHARED_DEV = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "dev"
 #: benchmark name -> shared dev file
@@ -43,6 +42,10 @@ def write_release_file(stem: str, directory: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny Qwen2 built here; it needs torch and transformers (absent from the light test venv)."""
+    pytest.importorskip("torch", reason="the tiny model needs torch (not in the light Python 3.10 test venv)")
+    from med_u1.training.cpu.tiny_model import build_tiny_model
+
     return build_tiny_model(tmp_path_factory.mktemp("tiny-qwen2"))
 
 

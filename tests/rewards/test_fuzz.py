@@ -89,6 +89,19 @@ def test_one_megabyte_adversarial_responses():
                 check(pattern, ((source, truth, info), knobs, -1, 100))
 
 
+#: Answers just under the longest MedCalc answer read (a worked solution): runs that a
+#: backtracking pattern would scan once per position.
+LONG_CALC_ANSWERS = ["(" + " " * 19_990 + "x", "1" * 19_990 + "x", "1. The patient" + " " * 19_970 + "x 2",
+                     "1. " + "patient's " * 1_990 + "2", "1. Score " + "is " * 6_600 + "x 2", "1 " + "- " * 9_990]
+
+
+def test_long_worked_solution_shapes_are_scored():
+    for answer in LONG_CALC_ANSWERS:
+        for source, truth, info in ROWS:
+            for knobs in KNOBS:
+                check(f"<think>x</think><answer>{answer}</answer>", ((source, truth, info), knobs, -1, 100))
+
+
 def test_a_megabyte_of_trailing_end_tokens_still_reads_the_answer():
     for tail in ("<eos>" * 200_000, " " * 1_000_000, "<|im_end|>\n" * 80_000):
         result = compute_score("MedXpertQA", WELL_FORMED + tail, "C")

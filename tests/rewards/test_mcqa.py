@@ -73,3 +73,29 @@ def test_a_bare_letter_gets_the_verdict_of_the_parsed_form(truth):
         fast = verify_mcqa(letter, Reference(truth), config)
         parsed = verify_mcqa(f"({letter})", Reference(truth), config)
         assert fast == parsed, letter
+
+
+def test_lower_case_letters_changes_of_mind_and_conjunctions_on_real_questions(mcqa_dev_records):
+    """The forms models write, built from each dev question's own options, judged as a grader would."""
+    checked = 0
+    for record in mcqa_dev_records:
+        prompt = record["raw"]["prompt"][-1]["content"]
+        options = options_from_prompt(prompt)
+        truth = record["ground_truth"]
+        other = next(label for label in options if label != truth)
+        forms = {
+            f"The answer is {truth.lower()}": True,
+            f"{truth.lower()}) {options[truth].lower()}": True,
+            f"{truth.lower()}) {options[other]}": False,
+            f"{other.lower()}) {options[other].lower()}": False,
+            f"{other}... wait, actually {truth}": True,
+            f"The answer is {other.lower()}. Wait, no, the answer is {truth.lower()}.": True,
+            f"{truth}... wait, actually {other}": False,
+            f"Both {other} and {truth} are correct": False,
+            f"{truth} and {other} are both correct": False,
+        }
+        for answer, expected in forms.items():
+            result = compute_score(record["data_source"], f"<think>x</think><answer>{answer}</answer>", truth, {"options": options})
+            assert result["acc"] == float(expected), (record["uid"], answer)
+            checked += 1
+    assert checked == 9 * len(mcqa_dev_records) >= 3600

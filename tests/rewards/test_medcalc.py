@@ -3,7 +3,17 @@
 import pytest
 
 from med_u1.rewards.contract import Reference, RewardConfig
-from med_u1.rewards.medcalc import calculator_output_type, infer_output_type, output_type_of, parse_date, parse_number, parse_weeks_days, verify_medcalc
+from med_u1.rewards.medcalc import (
+    _NUMBER,
+    calculator_output_type,
+    concluding_statement,
+    infer_output_type,
+    output_type_of,
+    parse_date,
+    parse_number,
+    parse_weeks_days,
+    verify_medcalc,
+)
 
 
 def correct(pred: str, truth: str, lower=None, upper=None, output_type=None, **knobs) -> bool:
@@ -98,3 +108,50 @@ def test_calculator_id_in_meta_sets_the_output_type(meta):
     assert compute_score("MedCalc-Bench", response, "3", {"meta": meta})["acc"] == 1.0  # integer score: rounded
     assert compute_score("MedCalc-Bench", response, "3", {})["acc"] == 0.0  # inferred decimal: 3 +- 5%
     assert compute_score("MedCalc-Bench", response, "3", {"meta": meta, "output_type": "decimal"})["acc"] == 0.0
+
+
+def explanation_reference(record: dict, truth: str | None = None) -> Reference:
+    limits = (record["lower_limit"], record["upper_limit"]) if truth is None else (None, None)
+    return Reference(ground_truth=truth or record["ground_truth"], lower_limit=limits[0], upper_limit=limits[1])
+
+
+def test_official_worked_solutions_are_read_by_their_conclusion(medcalc_dev_records):
+    """MedCalc-Bench's own ground-truth explanations, as answers, match their own ground truth."""
+    misread = [record["uid"] for record in medcalc_dev_records
+               if not verify_medcalc(record["raw"]["Ground Truth Explanation"], explanation_reference(record), RewardConfig()).correct]
+    assert len(misread) <= len(medcalc_dev_records) // 100, misread
+
+
+def test_a_wrong_conclusion_is_never_rescued_by_the_working(medcalc_dev_records):
+    """With its concluding value changed, no explanation is paid, though its working states the truth."""
+    checked = 0
+    for record in medcalc_dev_records:
+        explanation, truth = record["raw"]["Ground Truth Explanation"], record["ground_truth"]
+        concluding = concluding_statement(explanation)
+        number = parse_number(concluding) if concluding else None
+        if number is None or "week" in truth or "/" in truth:
+            continue
+        written = _NUMBER.findall(concluding)[-1]
+        head, _, tail = concluding.rpartition(written)
+        answer = explanation.replace(concluding, f"{head}{abs(number) * 3 + 17:g}{tail}")
+        assert not verify_medcalc(answer, explanation_reference(record), RewardConfig()).correct, record["uid"]
+        checked += 1
+    assert checked >= 150
+
+
+def test_numbers_of_the_working_are_never_the_answer(medcalc_dev_records):
+    """Every number of an explanation's working, taken as the ground truth, is not what it answers."""
+    checked = 0
+    for record in medcalc_dev_records:
+        explanation = record["raw"]["Ground Truth Explanation"]
+        concluding = concluding_statement(explanation)
+        answer = parse_number(concluding) if concluding else None
+        if answer is None or "/" in record["ground_truth"]:
+            continue
+        for written in set(_NUMBER.findall(explanation[: explanation.rfind(concluding)])):
+            value = float(written.replace(",", ""))
+            if abs(value - answer) > 0.1 * max(abs(answer), 1):
+                reference = Reference(ground_truth=written, lower_limit=value - abs(value) / 100, upper_limit=value + abs(value) / 100)
+                assert not verify_medcalc(explanation, reference, RewardConfig()).correct, (record["uid"], written)
+                checked += 1
+    assert checked >= 1000

@@ -100,7 +100,7 @@ def test_a_killed_vllm_run_loses_at_most_the_chunk_in_flight(runs: dict[str, Pat
     resumed = tmp_path / "resumed"
     process = start_eval(eval_argv(warm_model, bench_dir, resumed, *COMMON, *VLLM))
     generations = resumed / "generations.jsonl"
-    wait_for_lines(process, generations, CHUNK)
+    wait_for_lines(process, generations, CHUNK, seconds=1200)  # vLLM's start-up (graph compilation) included
     process.send_signal(signal.SIGKILL)
     process.wait()
     whole = (runs["vllm"] / "generations.jsonl").read_bytes()

@@ -12,6 +12,7 @@ import signal
 from importlib import metadata
 from pathlib import Path
 
+import psutil
 import pytest
 
 from med_u1.cli import main as medu1_main
@@ -101,8 +102,12 @@ def test_a_killed_vllm_run_loses_at_most_the_chunk_in_flight(runs: dict[str, Pat
     process = start_eval(eval_argv(warm_model, bench_dir, resumed, *COMMON, *VLLM))
     generations = resumed / "generations.jsonl"
     wait_for_lines(process, generations, CHUNK, seconds=1200)  # vLLM's start-up (graph compilation) included
+    engine = psutil.Process(process.pid).children(recursive=True)
     process.send_signal(signal.SIGKILL)
     process.wait()
+    for child in engine:  # vLLM's engine processes outlive a killed parent: end them, as a user would
+        child.kill()
+    psutil.wait_procs(engine, timeout=60)
     whole = (runs["vllm"] / "generations.jsonl").read_bytes()
     written = generations.read_bytes().count(b"\n")
     assert CHUNK <= written < whole.count(b"\n")

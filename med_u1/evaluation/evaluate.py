@@ -170,11 +170,16 @@ def overlong_keys(tokenizer: Any, budgeted: dict[str, Item], context: int) -> se
     return {item_id for item_id, item in budgeted.items() if len(prompt_ids(tokenizer, item.messages)) >= context}
 
 
-def plan_generations(options: EvalOptions, items: dict[str, list[Item]], done: set, context: int) -> tuple[list[tuple[str, dict[str, Item], list[Request]]], dict[str, int]]:
+#: One progress bar's work: its label, the items by id (at its budget) and the requests to make.
+Step = tuple[str, dict[str, Item], list[Request]]
+
+
+def plan_generations(options: EvalOptions, items: dict[str, list[Item]], done: set,
+                     context: int) -> tuple[list[Step], dict[str, int]]:
     """Per benchmark and budget, ``(label, its items, the requests to make)``, and per benchmark the
     number of prompts longer than the context: those are skipped (not generated, not scored)."""
     tokenizer = load_tokenizer(options.model)
-    plan: list[tuple[str, dict[str, Item], list[Request]]] = []
+    plan: list[Step] = []
     overlong: dict[str, int] = {}
     for name, benchmark_items in items.items():
         for budget in options.budgets:

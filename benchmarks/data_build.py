@@ -25,7 +25,8 @@ RECORDS = 10_000
 TARGET_SECONDS = 10.0
 
 
-def _raws(name: str) -> list[dict]:
+def dev_raws(name: str) -> list[dict]:
+    """The `raw` records of a shared dev file (a SKIP when absent, an error under CI)."""
     path = SHARED_DEV / f"{name}.jsonl"
     if not path.exists():
         message = f"shared data not found at {path}"
@@ -39,9 +40,9 @@ def _raws(name: str) -> list[dict]:
 def write_inputs(directory: Path) -> tuple[Path, Path]:
     """10,000 records in two Med-U1 release files (JSON records and a verl parquet)."""
     half = RECORDS // 2
-    calc = [{**raw, "id": i} for i, raw in enumerate(islice(cycle(_raws("medcalc_bench")), half))]
+    calc = [{**raw, "id": i} for i, raw in enumerate(islice(cycle(dev_raws("medcalc_bench")), half))]
     rows = []
-    for i, raw in enumerate(islice(cycle(_raws("mediq") + _raws("medxpertqa")), half)):
+    for i, raw in enumerate(islice(cycle(dev_raws("mediq") + dev_raws("medxpertqa")), half)):
         rows.append({**raw, "extra_info": {"index": i, "split": "train"}})
     calc_path, rows_path = directory / "medcalc.json", directory / "medoption.parquet"
     calc_path.write_text(json.dumps(calc), encoding="utf-8")

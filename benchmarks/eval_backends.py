@@ -2,13 +2,13 @@
 
 The model is a Qwen2 of 4 layers, hidden size 256 (4 heads of 64), built locally with random
 weights by ``med_u1.training.cpu.tiny_model`` (so it rarely ends a response early: nearly every
-response runs to ``--max_tokens``). The prompts are real benchmark questions: the first
+response runs to ``--max-tokens``). The prompts are real benchmark questions: the first
 ``--prompts`` shared MediQ and MedXpertQA dev rows (``../shared/data/dev``, read at run time),
 rendered with the chat template, greedy. Each backend is the object ``medu1 eval`` uses; the
 engine start (model load, and for vLLM its warm-up) is timed apart from generation. Prints one
 line per backend: start seconds, generation seconds, response tokens, tokens/s.
 
-    python benchmarks/eval_backends.py [--prompts 256] [--max_tokens 128] [--backends hf,vllm]
+    python benchmarks/eval_backends.py [--prompts 256] [--max-tokens 128] [--backends hf,vllm]
 """
 
 from __future__ import annotations
@@ -55,12 +55,12 @@ def run_backend(name: str, model: Path, requests: list[Request], args: argparse.
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--prompts", type=int, default=256)
-    parser.add_argument("--max_tokens", type=int, default=128)
+    parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--backends", default="hf,vllm")
-    parser.add_argument("--hf_batch_size", type=int, default=8)
-    parser.add_argument("--vllm_batch_size", type=int, default=256)
-    parser.add_argument("--kv_cache_gib", type=float, default=2.0)
-    parser.add_argument("--enforce_eager", action="store_true")
+    parser.add_argument("--hf-batch-size", type=int, default=8)
+    parser.add_argument("--vllm-batch-size", type=int, default=256)
+    parser.add_argument("--kv-cache-gib", type=float, default=2.0)
+    parser.add_argument("--enforce-eager", action="store_true")
     args = parser.parse_args()
     requests = benchmark_requests(args.prompts)
     with tempfile.TemporaryDirectory() as tmp:

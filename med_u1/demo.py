@@ -71,14 +71,15 @@ def training_table(metrics_by_step: dict[int, dict]) -> str:
 
 def run_training(work_dir: Path) -> None:
     """Run the cpu-smoke recipe in ``work_dir`` and print its step metrics and what they mean."""
-    from med_u1.training.cpu.smoke import run_cpu_smoke, summary
+    from med_u1.training.cpu import smoke
+    from med_u1.training.cpu.plan import read_step_metrics, train
 
     print(f"\nTraining: verl's main_ppo, 2 GRPO steps of a tiny local Qwen2 on CPU with the med_u1 reward manager ({work_dir})\n")
-    metrics = run_cpu_smoke(work_dir)
+    train(smoke.RUN, work_dir)  # a second demo in the same folder finds the run complete and trains nothing
     print("\nValidation reward parts per data source:\n")
-    print(training_table(metrics))
+    print(training_table(read_step_metrics(work_dir)))
     print()
-    print(summary(work_dir))
+    print(smoke.summary(work_dir))
 
 
 def run_demo(args: argparse.Namespace) -> int:

@@ -1,86 +1,39 @@
 """PNG plots of verl's step metrics and of ``medu1 analyze`` tables (matplotlib, Agg backend).
 
-verl's metrics come from its file logger (``VERL_FILE_LOGGER_PATH``: one
-``{"step": N, "data": {...}}`` object per line, as the project's runs write
-``metrics.jsonl``) or from its console logger's lines (``step:N - key:value - ...``).
+verl's metrics are read by :mod:`med_u1.training.metrics` (its file logger's JSONL or its
+console logger's lines); a run folder's attempts are merged by :mod:`med_u1.training.run_folder`.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import re
 from pathlib import Path
 from typing import Iterable
 
 from med_u1.analysis.behaviour import STAGES
 from med_u1.errors import UserError
+from med_u1.training.metrics import by_step, read_metrics_lines
+from med_u1.training.run_folder import FIRST_METRICS as METRICS_FILE
+from med_u1.training.run_folder import RunFolder
 
-logger = logging.getLogger(__name__)
-
-METRICS_FILE = "metrics.jsonl"
 REWARD_KEYS = ("critic/score/mean", "critic/rewards/mean")
 LENGTH_KEY = "response_length/mean"
 COMPONENT_KEY = re.compile(r"^val-(?:aux|core)/(?P<source>.+)/(?P<part>score|format|length|acc)/mean@1$")
-_CONSOLE_STEP = re.compile(r"(?:^|\s)step:(\d+)((?: - [^\n]*?:[^\n]*?)*)$")
-_WRAPPED = re.compile(r"^[\w.]+\((.*)\)$")  # np.float64(0.5), tensor(0.5)
-
-
-def metrics_path(path: Path) -> Path:
-    """A run folder's ``metrics.jsonl``, or the file itself."""
-    if path.is_dir():
-        path = path / METRICS_FILE
-    if not path.is_file():
-        raise UserError(f"{path}: no metrics file (give a run folder with {METRICS_FILE} or a metrics/console log file)")
-    return path
-
-
-def console_metrics(line: str) -> tuple[int, dict[str, float]] | None:
-    """``(step, metrics)`` from a verl console-logger line, else None."""
-    match = _CONSOLE_STEP.search(line.rstrip())
-    if match is None:
-        return None
-    metrics = {}
-    for item in match.group(2).split(" - ")[1:]:
-        key, _, value = item.rpartition(":")
-        value = value.strip()
-        wrapped = _WRAPPED.match(value)
-        try:
-            metrics[key.strip()] = float(wrapped.group(1) if wrapped else value)
-        except ValueError:
-            continue
-    return int(match.group(1)), metrics
 
 
 def read_metrics(path: Path) -> dict[int, dict[str, float]]:
-    """verl's metrics by step, from a JSONL file-logger file or a console log; malformed lines are skipped."""
-    steps: dict[int, dict[str, float]] = {}
-    with metrics_path(path).open(encoding="utf-8", errors="replace") as handle:
-        for number, line in enumerate(handle, 1):
-            parsed = json_metrics(line) if line.lstrip().startswith("{") else console_metrics(line)
-            if parsed is None:
-                if line.lstrip().startswith("{"):
-                    logger.warning("%s:%d: skipped: not a verl metrics line", path, number)
-                continue
-            step, metrics = parsed
-            steps.setdefault(step, {}).update(metrics)
+    """verl's metrics by step: a run folder (every attempt's file), a file-logger file or a console log."""
+    folder = RunFolder(path)
+    if path.is_dir() and folder.metrics_files():
+        steps = folder.step_metrics()
+    elif path.is_file():
+        steps = by_step(read_metrics_lines(path))
+    else:
+        raise UserError(f"{path}: no metrics file (give a run folder with {METRICS_FILE} or a metrics/console log file)")
     if not steps:
         raise UserError(f"{path}: no verl step metrics found")
     return steps
-
-
-def json_metrics(line: str) -> tuple[int, dict[str, float]] | None:
-    """``(step, metrics)`` from ``{"step": N, "data": {...}}`` (or a flat object with ``step``)."""
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError:
-        return None
-    if not isinstance(record, dict) or not isinstance(record.get("step"), int):
-        return None
-    data = record.get("data", record)
-    if not isinstance(data, dict):
-        return None
-    return record["step"], {k: float(v) for k, v in data.items() if isinstance(v, (int, float)) and k != "step"}
 
 
 def pyplot():

@@ -14,12 +14,12 @@ from med_u1.training.recipes import RECIPES, get_recipe
 
 if TYPE_CHECKING:
     from med_u1.training.launcher import LaunchPlan
+    from med_u1.training.run_folder import RunFolder, Start
 
 logger = logging.getLogger(__name__)
 
-CPU_SMOKE, CPU_LEARN = "cpu-smoke", "cpu-learn"
-#: The CPU presets build their model and data in a working folder and run verl there.
-DEFAULT_OUTPUT_DIRS = {CPU_SMOKE: Path("outputs/cpu-smoke"), CPU_LEARN: Path("outputs/cpu-learn")}
+#: Where a CPU recipe builds its model and data and runs verl, unless --output-dir says otherwise.
+CPU_OUTPUT_ROOT = Path("outputs")
 
 
 class HydraList(argparse.Action):
@@ -56,7 +56,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--nnodes", type=int, help="trainer.nnodes (join the Ray cluster with ray start first)")
     parser.add_argument("--gpus-per-node", type=int, help="trainer.n_gpus_per_node")
     parser.add_argument(
-        "--output-dir", type=Path, help="working folder of the CPU presets (default: outputs/<preset>)"
+        "--output-dir", type=Path,
+        help="the run folder: a CPU recipe builds and writes everything there (default: outputs/<recipe>); a GPU "
+        "recipe keeps its checkpoints and metrics there (default: verl's trainer.default_local_dir, "
+        "checkpoints/med-u1/<recipe>). A rerun resumes or says there is nothing to do; see docs/run-folders.md",
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true",
+        help="delete the run folder's checkpoints, metrics, log and dumps first and train from step 0",
     )
     parser.add_argument(
         "--shared-data",
@@ -89,28 +96,66 @@ def path_overrides(args: argparse.Namespace) -> list[str]:
     return [f"{key}={value}" for key, value in paths.items() if value is not None]
 
 
+def is_cpu_recipe(name: str) -> bool:
+    """Whether the recipe runs on verl's CPU platform (and so builds its own model and data)."""
+    return get_recipe(name).env.get("VERL_PLATFORM") == "cpu"
+
+
 def output_dir(args: argparse.Namespace) -> Path | None:
-    """The working folder of a CPU preset (None for the GPU recipes)."""
-    default = DEFAULT_OUTPUT_DIRS.get(args.preset)
-    return None if default is None else args.output_dir or default
+    """The run folder given or a CPU recipe's default (None: a GPU recipe's is verl's checkpoint folder)."""
+    if args.output_dir is not None or not is_cpu_recipe(args.preset):
+        return args.output_dir
+    return CPU_OUTPUT_ROOT / args.preset
 
 
 def build_plan(args: argparse.Namespace, prepare: bool = True) -> LaunchPlan:
-    """The launch plan the arguments describe (with ``prepare``, a CPU preset builds its model and data)."""
-    from med_u1.training.cpu import learn as cpu_learn
-    from med_u1.training.cpu import smoke as cpu_smoke
+    """The launch plan the arguments describe (with ``prepare``, a CPU recipe builds its model and data)."""
     from med_u1.training.launcher import plan_launch
 
+    if is_cpu_recipe(args.preset):
+        from med_u1.training.cpu.plan import cpu_plan
+        from med_u1.training.cpu.runs import cpu_run
+
+        return cpu_plan(cpu_run(args.preset), output_dir(args), shared_data(args), cpu_overrides(args), prepare)
     extra = [*topology_overrides(args), *args.overrides]
-    if args.preset == CPU_SMOKE:
-        if args.shared_data is not None and not args.shared_data.is_dir():
-            raise FileNotFoundError(errno.ENOENT, "no such folder (--shared-data names a folder holding dev/*.jsonl)",
-                                    str(args.shared_data))
-        shared = args.shared_data or cpu_smoke.default_shared_data_dir()
-        return cpu_smoke.cpu_smoke_plan(output_dir(args), shared, [*path_overrides(args), *extra], prepare=prepare)
-    if args.preset == CPU_LEARN:
-        return cpu_learn.cpu_learn_plan(output_dir(args), [*path_overrides(args), *extra], prepare=prepare)
+    if args.output_dir is not None:
+        extra = [f"trainer.default_local_dir={args.output_dir.resolve()}", *extra]
     return plan_launch(get_recipe(args.preset), extra, args.model, args.train_files, args.val_files)
+
+
+def cpu_overrides(args: argparse.Namespace) -> list[str]:
+    """A CPU recipe's overrides from the arguments (model and data paths replace the ones it builds)."""
+    return [*path_overrides(args), *topology_overrides(args), *args.overrides]
+
+
+def shared_data(args: argparse.Namespace) -> Path:
+    """``--shared-data`` (checked), else ``../shared/data`` beside the repository."""
+    from med_u1.training.cpu.smoke import default_shared_data_dir
+
+    if args.shared_data is not None and not args.shared_data.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "no such folder (--shared-data names a folder holding dev/*.jsonl)",
+                                str(args.shared_data))
+    return args.shared_data or default_shared_data_dir()
+
+
+def run_records(args: argparse.Namespace, plan: LaunchPlan) -> tuple[RunFolder, int | None]:
+    """The run folder of the plan and the step count it trains to (None when it cannot be known before verl starts)."""
+    from med_u1.training.cpu.quiet_run import total_steps
+
+    if is_cpu_recipe(args.preset):
+        from med_u1.training.cpu.plan import run_folder
+
+        return run_folder(output_dir(args), plan), total_steps(plan)
+    from omegaconf import OmegaConf
+
+    from med_u1.training.launcher import compose_config
+    from med_u1.training.run_folder import RunFolder
+    from med_u1.training.schedule import count_rows, plan_schedule, train_file_paths
+
+    config = compose_config(plan.overrides)
+    checkpoints = Path(OmegaConf.select(config, "trainer.default_local_dir"))
+    rows = count_rows(train_file_paths(config.data.train_files))
+    return RunFolder(checkpoints, checkpoints), plan_schedule(config, rows).total_steps if rows else None
 
 
 def recipes_table() -> str:
@@ -119,28 +164,66 @@ def recipes_table() -> str:
 
 
 def handle_train(args: argparse.Namespace) -> int:
-    """List recipes, dry-run (check and print, write nothing) or check and run a recipe."""
+    """List recipes, dry-run (check and print, write nothing), or check and run a recipe in its run folder."""
     if args.list:
         print(recipes_table())
         return 0
     from med_u1.training.checks import preflight
-    from med_u1.training.cpu import learn as cpu_learn
-    from med_u1.training.cpu import smoke as cpu_smoke
-    from med_u1.training.launcher import dry_run_report, run
+    from med_u1.training.launcher import dry_run_report
+    from med_u1.training.run_folder import Start, dump_folders
 
-    work_dir = output_dir(args)
     plan = build_plan(args, prepare=False)
-    cpu_preset = {CPU_SMOKE: cpu_smoke, CPU_LEARN: cpu_learn}.get(args.preset)
-    built = cpu_preset.built_at_launch(work_dir) if cpu_preset else set()
-    notes = preflight(plan.overrides, built, launching=not args.dry_run)
+    folder, total = run_records(args, plan)
+    notes = preflight(plan.overrides, built_inputs(args), launching=not args.dry_run)
+    if args.overwrite and args.dry_run:
+        notes.append(f"--overwrite would delete the checkpoints, metrics, log and dumps in {folder.root}")
+    elif args.overwrite:
+        for path in folder.remove_records(dump_folders(plan.overrides)):
+            print(f"removed {path}")
+    start = Start("fresh", 0, total) if args.overwrite else folder.plan_start(total, args.overrides)
     if args.dry_run:
         print(dry_run_report(plan))
-        print("".join(f"# note: {note}\n" for note in notes), end="")
+        print("".join(f"# note: {note}\n" for note in [*notes, start.message] if note), end="")
         return 0
-    if work_dir is None:
-        return run(plan)
+    if is_cpu_recipe(args.preset):
+        return train_on_cpu(args)
+    if start.message:
+        print(start.message)
+    if start.action == "done":
+        return 0
+    return run_attempt(folder, plan, start)
+
+
+def built_inputs(args: argparse.Namespace) -> set[str]:
+    """The model and data paths a CPU recipe builds at launch (none for a GPU recipe)."""
+    if not is_cpu_recipe(args.preset):
+        return set()
+    from med_u1.training.cpu.plan import built_at_launch
+    from med_u1.training.cpu.runs import cpu_run
+
+    return built_at_launch(cpu_run(args.preset), output_dir(args))
+
+
+def train_on_cpu(args: argparse.Namespace) -> int:
+    """Train a CPU recipe in its folder (or resume it, or say it is complete) and sum the run up."""
+    from med_u1.training.cpu.plan import train
+    from med_u1.training.cpu.runs import cpu_run
+
+    run, work_dir = cpu_run(args.preset), output_dir(args)
     work_dir.mkdir(parents=True, exist_ok=True)
-    cpu_smoke.quiet_model_building()
-    cpu_smoke.run_quietly(build_plan(args), work_dir)
-    print(cpu_preset.summary(work_dir))
+    train(run, work_dir, shared_data(args), cpu_overrides(args))
+    print(run.summary(work_dir))
     return 0
+
+
+def run_attempt(folder: RunFolder, plan: LaunchPlan, start: Start) -> int:
+    """Run verl's trainer as a new attempt of the run folder and record how it ended."""
+    from med_u1.training.launcher import run
+
+    attempt = folder.begin(start)
+    returncode = None
+    try:
+        returncode = run(folder.attempt_plan(plan, start, attempt))
+    finally:
+        folder.finish(attempt, returncode)
+    return returncode

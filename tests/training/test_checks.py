@@ -18,8 +18,8 @@ from med_u1.training.checks import (
     path_notes,
     size_problems,
 )
-from med_u1.training.cpu.learn import cpu_learn_plan
-from med_u1.training.cpu.smoke import cpu_smoke_plan
+from med_u1.training.cpu.plan import cpu_plan
+from med_u1.training.cpu.runs import CPU_RUNS
 from med_u1.training.launcher import plan_launch, resolve_config
 from med_u1.training.recipes import RECIPES, get_recipe
 
@@ -59,8 +59,7 @@ def test_every_recipe_passes_the_launch_checks_on_its_hardware() -> None:
 
 @pytest.mark.parametrize("name", sorted(RECIPES))
 def test_every_recipe_override_names_a_key_of_the_right_type(name: str, tmp_path: Path) -> None:
-    cpu_plans = {"cpu-smoke": cpu_smoke_plan, "cpu-learn": cpu_learn_plan}
-    plan = cpu_plans[name](tmp_path / "run", prepare=False) if name in cpu_plans else plan_launch(get_recipe(name))
+    plan = cpu_plan(CPU_RUNS[name], tmp_path / "run", prepare=False) if name in CPU_RUNS else plan_launch(get_recipe(name))
     check_overrides(plan.overrides)
     assert not (tmp_path / "run").exists()
 

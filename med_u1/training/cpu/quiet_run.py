@@ -8,7 +8,6 @@ metrics, one table row for it. When the trainer fails, the end of the log is sho
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Callable, TextIO
 
 from med_u1.training.launcher import LaunchPlan, override_key
+from med_u1.training.metrics import MetricsTail
 
 POLL_SECONDS = 0.5
 LOG_TAIL_LINES = 25
@@ -45,27 +45,6 @@ def step_row(step: int, metrics: dict) -> str:
 STEP_HEADER = "step  train score  val acc  val format  step s"
 
 
-class MetricsTail:
-    """New complete JSON lines of verl's file logger, as ``(step, metrics)``."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.offset = 0
-        self.pending = ""
-
-    def read(self) -> list[tuple[int, dict]]:
-        if not self.path.is_file():
-            return []
-        with self.path.open(encoding="utf-8") as handle:
-            handle.seek(self.offset)
-            chunk = handle.read()
-            self.offset = handle.tell()
-        lines = (self.pending + chunk).split("\n")
-        self.pending = lines.pop()
-        records = [json.loads(line) for line in lines if line.strip()]
-        return [(record["step"], record["data"]) for record in records]
-
-
 def run_logged(
     plan: LaunchPlan,
     cwd: Path,
@@ -74,22 +53,23 @@ def run_logged(
     timeout: float | None = None,
     console: TextIO | None = None,
     on_step: Callable[[int, dict], None] | None = None,
+    log_header: str = "",
 ) -> int:
-    """Run the plan with stdout and stderr in ``log_path``; show progress from ``metrics_path``.
+    """Run the plan with stdout and stderr appended to ``log_path``; show progress from ``metrics_path``.
 
-    The metrics file is removed first (verl's file logger truncates it on start anyway), so
-    only this run's steps are shown. Returns the trainer's exit code; on a timeout the
-    trainer's process group is stopped and :class:`subprocess.TimeoutExpired` raised.
+    ``metrics_path`` is this attempt's own file-logger file (verl empties it on start), so only
+    this attempt's steps are shown. The log gets ``log_header``, then the command line, then the
+    trainer's output. Returns the trainer's exit code; on a timeout the trainer's process group
+    is stopped and :class:`subprocess.TimeoutExpired` raised.
     """
     from tqdm import tqdm
 
     console = console or sys.stdout
-    metrics_path.unlink(missing_ok=True)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     tail = MetricsTail(metrics_path)
     deadline = None if timeout is None else time.monotonic() + timeout
-    with log_path.open("w", encoding="utf-8") as log:
-        log.write(f"$ {plan.shell_line()}\n")
+    with log_path.open("a", encoding="utf-8") as log:
+        log.write(f"{log_header}$ {plan.shell_line()}\n")
         log.flush()
         process = subprocess.Popen(
             plan.command, env={**os.environ, **plan.env}, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,

@@ -5,13 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from med_u1.training.cpu.quiet_run import (
-    STEP_HEADER,
-    MetricsTail,
-    step_row,
-    total_steps,
-)
+from med_u1.training.cpu.quiet_run import STEP_HEADER, step_row, total_steps
 from med_u1.training.launcher import LaunchPlan
+from med_u1.training.metrics import MetricsTail
 
 
 def test_metrics_tail_returns_each_complete_line_once(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -23,10 +24,13 @@ from transformers import AutoModelForCausalLM
 
 from med_u1.cli import main as medu1_main
 from med_u1.training.cpu import smoke as cpu_smoke
+from med_u1.training.cpu.plan import checkpoint_dir, read_step_metrics, train
 from med_u1.training.cpu.quiet_run import STEP_HEADER
 from med_u1.verl_ext.hf_rollout import SYNC_ENV_VAR
 
 RUN_TIMEOUT_S = 600
+DOCS_ANALYSIS = Path(__file__).resolve().parents[3] / "docs" / "analysis.md"
+DOCS_RUN_FOLDER = "outputs/cpu-smoke-dumps"
 SOURCES = ("MedCalc-Bench", "MedIQ", "MedXpertQA", "medical-o1-reasoning-SFT")
 PROBE_REWARD = Path(__file__).with_name("probe_reward.py")
 # Three steps at a large learning rate, with a reward that varies inside each group, move the
@@ -40,15 +44,33 @@ SYNC_PROBE_OVERRIDES = (
 )
 
 
+def docs_analysis_commands(work_dir: Path) -> list[list[str]]:
+    """The `medu1` commands of the Analysis example (docs/analysis.md) on its run folder, moved to ``work_dir``."""
+    block = DOCS_ANALYSIS.read_text(encoding="utf-8").split("```bash\n", 1)[1].split("```", 1)[0]
+    commands = []
+    for line in block.replace("\\\n", " ").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line.startswith("medu1 ") and DOCS_RUN_FOLDER in line:
+            line = line.replace(f"$PWD/{DOCS_RUN_FOLDER}", str(work_dir)).replace(DOCS_RUN_FOLDER, str(work_dir))
+            commands.append(shlex.split(line)[1:])
+    return commands
+
+
+def train_argv(work_dir: Path, shared_data_dir: Path) -> list[str]:
+    """The Analysis example's training command in ``work_dir``, on the shared dev records."""
+    train = docs_analysis_commands(work_dir)[0]
+    assert train[:3] == ["train", "--recipe", "cpu-smoke"] and "trainer.rollout_data_dir" in " ".join(train)
+    return [*train, "--shared-data", str(shared_data_dir)]
+
+
 @pytest.fixture(scope="module")
 def smoke_console(tmp_path_factory: pytest.TempPathFactory, shared_data_dir: Path) -> tuple[Path, str]:
-    """``medu1 train --preset cpu-smoke`` as a user runs it, dumping rollouts and validation generations: its folder and console."""
+    """The Analysis example's ``medu1 train --recipe cpu-smoke`` (dumping rollouts and validation generations) in a
+    fresh folder, as a user runs it: its folder and console."""
     work_dir = tmp_path_factory.mktemp("cpu-smoke")
-    argv = ["train", "--preset", "cpu-smoke", "--output-dir", str(work_dir), "--shared-data", str(shared_data_dir),
-            f"trainer.rollout_data_dir={work_dir / 'rollouts'}", f"trainer.validation_data_dir={work_dir / 'validation'}"]
     console = io.StringIO()
     with contextlib.redirect_stdout(console):
-        assert medu1_main(argv) == 0
+        assert medu1_main(train_argv(work_dir, shared_data_dir)) == 0
     return work_dir, console.getvalue()
 
 
@@ -70,11 +92,11 @@ def test_console_is_short_and_the_log_holds_ray_and_verl_output(smoke_console: t
 
 def run_sync_probe(work_dir: Path, shared_data_dir: Path, sync: bool) -> dict[int, dict]:
     env = {SYNC_ENV_VAR: "1" if sync else "0"}
-    return cpu_smoke.run_cpu_smoke(work_dir, shared_data_dir, SYNC_PROBE_OVERRIDES, env, RUN_TIMEOUT_S)
+    return train(cpu_smoke.RUN, work_dir, shared_data_dir, SYNC_PROBE_OVERRIDES, env, RUN_TIMEOUT_S)
 
 
 def test_two_grpo_steps_report_reward_and_its_components(smoke_run: Path) -> None:
-    steps = cpu_smoke.read_step_metrics(smoke_run)
+    steps = read_step_metrics(smoke_run)
     assert sorted(steps) == [1, 2]
     for metrics in steps.values():
         assert {"critic/score/mean", "actor/pg_loss", "timing_s/step"} <= set(metrics)
@@ -89,7 +111,7 @@ def test_two_grpo_steps_report_reward_and_its_components(smoke_run: Path) -> Non
 @pytest.fixture(scope="module")
 def merged_model(smoke_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The run's last checkpoint merged into a Hugging Face model by verl's model merger."""
-    checkpoints = cpu_smoke.checkpoint_dir(smoke_run)
+    checkpoints = checkpoint_dir(smoke_run)
     assert (checkpoints / "latest_checkpointed_iteration.txt").read_text().strip() == "2"
     merged = tmp_path_factory.mktemp("merged") / "model"
     subprocess.run(
@@ -137,9 +159,49 @@ def test_the_merged_model_is_evaluated_by_medu1_eval(merged_model: Path, shared_
 def test_training_resumes_from_the_checkpoint_through_verl(smoke_run: Path, tmp_path: Path, shared_data_dir: Path) -> None:
     work_dir = tmp_path / "resumed"
     shutil.copytree(smoke_run, work_dir)
-    steps = cpu_smoke.run_cpu_smoke(work_dir, shared_data_dir, ["trainer.total_training_steps=3"], timeout=RUN_TIMEOUT_S)
+    console = io.StringIO()
+    steps = train(cpu_smoke.RUN, work_dir, shared_data_dir, ["trainer.total_training_steps=3"], timeout=RUN_TIMEOUT_S,
+                  console=console)
     assert sorted(steps) == [3]  # steps 1 and 2 came from the checkpoint, not from training again
-    assert (cpu_smoke.checkpoint_dir(work_dir) / "latest_checkpointed_iteration.txt").read_text().strip() == "3"
+    assert (checkpoint_dir(work_dir) / "latest_checkpointed_iteration.txt").read_text().strip() == "3"
+    assert console.getvalue().startswith(f"resuming from step 2 of 3 (checkpoint in {checkpoint_dir(work_dir)})")
+    # The first attempt's records are kept as they were; the run's metrics hold each step once.
+    assert (work_dir / "metrics.jsonl").read_bytes() == (smoke_run / "metrics.jsonl").read_bytes()
+    assert (work_dir / "train.log").read_text().startswith((smoke_run / "train.log").read_text())
+    merged, first = read_step_metrics(work_dir), read_step_metrics(smoke_run)
+    assert sorted(merged) == [1, 2, 3] and merged[1] == first[1] and merged[2] == first[2]
+    assert merged[3] == steps[3]
+
+
+def folder_bytes(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` with its content."""
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def test_a_finished_run_rerun_trains_nothing_and_keeps_its_records(smoke_run: Path, shared_data_dir: Path) -> None:
+    before = folder_bytes(smoke_run)
+    console = io.StringIO()
+    with contextlib.redirect_stdout(console):
+        assert medu1_main(train_argv(smoke_run, shared_data_dir)) == 0  # the same command again
+    assert console.getvalue().startswith(f"nothing to do: already at step 2 of 2 in {smoke_run} ")
+    assert "--output-dir" in console.getvalue() and "--overwrite" in console.getvalue()
+    assert folder_bytes(smoke_run) == before  # metrics, dumps, checkpoints and log byte for byte
+    console = io.StringIO()
+    with contextlib.redirect_stdout(console):
+        assert medu1_main(["demo", "--work-dir", str(smoke_run)]) == 0  # `medu1 demo` twice in one folder
+    assert "nothing to do: already at step 2 of 2" in console.getvalue()
+    assert "step 1 acc/format/length" in console.getvalue()  # the table still sums the run up
+    assert folder_bytes(smoke_run) == before
+
+
+def test_the_docs_analysis_example_analyses_and_plots_its_run(smoke_run: Path) -> None:
+    analyze, plot = docs_analysis_commands(smoke_run)[1:]
+    assert analyze[0] == "analyze" and plot[0] == "plot"
+    assert medu1_main(analyze) == 0 and medu1_main(plot) == 0
+    report = json.loads((smoke_run / "analysis" / "steps.json").read_text())
+    assert {(row["series"], row["step"]) for row in report["steps"]} == {
+        ("rollouts", 1), ("rollouts", 2), ("validation", 1), ("validation", 2)}
+    assert {path.name for path in (smoke_run / "plots").iterdir()} == {"reward_length.png", "components.png", "stages.png"}
 
 
 def test_weight_sync_keeps_rollout_and_actor_policies_equal(tmp_path: Path, shared_data_dir: Path) -> None:
@@ -156,7 +218,7 @@ def test_weight_sync_keeps_rollout_and_actor_policies_equal(tmp_path: Path, shar
 def test_demo_training_table_summarises_the_run(smoke_run: Path) -> None:
     from med_u1.demo import training_table
 
-    table = training_table(cpu_smoke.read_step_metrics(smoke_run)).splitlines()
+    table = training_table(read_step_metrics(smoke_run)).splitlines()
     assert table[0].split("  ")[0] == "data source" and "step 1 acc/format/length" in table[0] and "step 2" in table[0]
     assert [line.split()[0] for line in table[2:]] == sorted(SOURCES)
     assert "nan" not in " ".join(table[2:]) and max(map(len, table)) <= 100  # fits a terminal

@@ -63,6 +63,39 @@ def merge_overrides(base: Sequence[str], extra: Sequence[str]) -> list[str]:
     return [override for override in base if override_key(override) not in replaced] + list(extra)
 
 
+RAY_ADDRESS_KEY = "ray_kwargs.ray_init.address"
+LOCAL_RAY_RESOURCE_KEYS = ("ray_kwargs.ray_init.num_cpus", "ray_kwargs.ray_init.num_gpus")
+WORKER_ENV_KEY = "ray_kwargs.ray_init.runtime_env.env_vars"
+
+
+def cluster_address(overrides: Sequence[str]) -> str | None:
+    """The running Ray cluster the run joins (last ``ray_kwargs.ray_init.address`` override), if any."""
+    values = [o.split("=", 1)[1].strip() for o in overrides if "=" in o and override_key(o) == RAY_ADDRESS_KEY]
+    return values[-1] if values and values[-1] not in ("", "null", "None") else None
+
+
+def hydra_string(value: str) -> str:
+    """``value`` as a quoted Hydra string (unquoted, ``0`` would become an int, which Ray's env_vars refuse)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def joining_overrides(overrides: Sequence[str], env: Mapping[str, str]) -> list[str]:
+    """``overrides`` for a run that joins a running cluster (unchanged for a run that starts its own Ray).
+
+    ``ray.init`` refuses ``num_cpus``/``num_gpus`` when joining (each node declared its own with
+    ``ray start``), so the recipe's counts are dropped. Workers on a cluster are children of each
+    node's raylet, not of this shell: ``env`` (``VERL_PLATFORM=cpu``, the file logger's path)
+    reaches them through Ray's ``runtime_env``, or they fall back to the CUDA platform.
+    """
+    if cluster_address(overrides) is None:
+        return list(overrides)
+    kept = [o for o in overrides if override_key(o) not in LOCAL_RAY_RESOURCE_KEYS]
+    already = {override_key(o) for o in kept}
+    forwarded = [f"+{WORKER_ENV_KEY}.{name}={hydra_string(value)}" for name, value in sorted(env.items())
+                 if f"{WORKER_ENV_KEY}.{name}" not in already]
+    return kept + forwarded
+
+
 def recipe_overrides(recipe: Recipe, model: str, train_files: str, val_files: str) -> list[str]:
     """The recipe's overrides plus its name as experiment, model and data paths (and critic model for GAE)."""
     overrides = [
@@ -90,7 +123,8 @@ def plan_launch(
     base = recipe_overrides(
         recipe, model or recipe.model, train_files or recipe.train_files, val_files or recipe.val_files
     )
-    return LaunchPlan(overrides=tuple(merge_overrides(base, extra_overrides)), env={**recipe.env, **(env or {})})
+    env = {**recipe.env, **(env or {})}
+    return LaunchPlan(overrides=tuple(joining_overrides(merge_overrides(base, extra_overrides), env)), env=env)
 
 
 def verl_config_dir() -> str:

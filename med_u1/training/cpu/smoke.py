@@ -15,6 +15,7 @@ from typing import Sequence, TextIO
 
 import med_u1
 from med_u1.errors import UserError
+from med_u1.training.cluster_watch import lost_node_message
 from med_u1.training.cpu.quiet_run import log_tail, run_logged
 from med_u1.training.cpu.smoke_data import build_smoke_parquet, smoke_parquet_paths
 from med_u1.training.cpu.tiny_model import build_tiny_model
@@ -125,6 +126,9 @@ def run_quietly(plan: LaunchPlan, work_dir: str | Path, timeout: float | None = 
     console = console or sys.stdout
     log = log_path(work_dir)
     returncode = run_logged(plan, work_dir, log, metrics_path(work_dir), timeout, console)
+    lost_node = lost_node_message(work_dir)
+    if returncode != 0 and lost_node:
+        raise UserError(lost_node)
     if returncode != 0:
         console.write(f"--- the last lines of {log} ---\n{log_tail(log)}---\n")
         raise UserError(f"verl's trainer exited with status {returncode}; the end of its log is above, all of it in {log}")

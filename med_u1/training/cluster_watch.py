@@ -6,7 +6,7 @@ trainer's Ray job by the trainer's process id, and every few seconds:
 
 * writes ``placement.json`` in the run folder: the alive nodes (id, address, CPUs, GPUs) and
   each actor of the job (its class, i.e. the role: ``WorkerDict`` is verl's colocated
-  actor/rollout worker group, ``TaskRunner`` the driver loop, ``HFRolloutServer`` the rollout;
+  actor/rollout worker group, ``TaskRunnerV1`` the driver loop, ``HFRolloutServer`` the rollout;
   its Ray name, node id and process id);
 * when a node that held one of the job's actors is no longer alive, writes one line naming the
   node to ``lost_node.txt`` and stops the trainer's process group. Without this, verl's
@@ -24,8 +24,8 @@ import json
 import logging
 import os
 import signal
-import sys
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import IO, Iterator, Sequence
@@ -34,6 +34,7 @@ PLACEMENT_FILE = "placement.json"
 LOST_NODE_FILE = "lost_node.txt"
 POLL_S = 2.0
 STOP_GRACE_S = 20.0
+AFTER_EXIT_S = 60.0  # Ray declares a node dead a few missed health checks (3 s apart) after it goes
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def write_json(path: Path, data: dict) -> None:
 
 def lost_node_line(node: dict, roles: Sequence[str]) -> str:
     return (f"lost Ray node {node['node_id']} ({node['address']}) while training; it ran {', '.join(sorted(set(roles)))}. "
-            "The trainer was stopped; once the node is back, run the same command to resume from the last checkpoint")
+            "Training stopped; once the node is back, run the same command to resume from the last checkpoint")
 
 
 class Watch:
@@ -97,6 +98,9 @@ class Watch:
 
         alive = {node["NodeID"]: node_record(node) for node in ray.nodes() if node.get("Alive")}
         self.nodes.update(alive)
+        lost = self.lost_node(set(alive))
+        if lost:  # the state API may not answer for a while now
+            return lost
         self.job_id = self.job_id or self.find_job()
         if self.job_id is None:
             return None
@@ -108,7 +112,11 @@ class Watch:
             "nodes": [self.nodes[node] for node in sorted(self.nodes)],
             "actors": sorted(self.actors.values(), key=lambda a: (a["role"], a["name"] or "", a["pid"] or 0)),
         })
-        for node_id in {actor["node_id"] for actor in self.actors.values()} - set(alive):
+        return None
+
+    def lost_node(self, alive: set[str]) -> str | None:
+        """The line naming a node that ran one of the job's actors and is no longer alive, if any."""
+        for node_id in sorted({actor["node_id"] for actor in self.actors.values()} - alive):
             if node_id in self.nodes:
                 roles = [a["role"] for a in self.actors.values() if a["node_id"] == node_id]
                 return lost_node_line(self.nodes[node_id], roles)
@@ -128,17 +136,29 @@ def stop_process_group(pgid: int, grace_s: float = STOP_GRACE_S) -> None:
         pass
 
 
+def driver_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def watch(address: str, driver_pid: int, run_dir: Path, poll_s: float = POLL_S) -> int:
-    """Watch until the trainer exits (0) or a node is lost (3, after stopping the trainer)."""
+    """Watch until a node of the run is lost (3, the trainer stopped) or the trainer is gone (0).
+
+    Once the trainer is gone the watch keeps looking for ``AFTER_EXIT_S`` seconds: a trainer that
+    failed because a node went often exits before Ray has declared the node dead. The launcher
+    stops the watch at once when the trainer succeeded.
+    """
     from med_u1.training.cluster import connect
 
     connect(address)
     state = Watch(address, driver_pid, run_dir)
+    gone_at = None
     while True:
-        try:
-            os.kill(driver_pid, 0)
-        except ProcessLookupError:
-            return 0
+        running = driver_running(driver_pid)
+        gone_at = gone_at or (None if running else time.monotonic())
         try:
             lost = state.poll()
         except Exception as error:  # the state API can fail for a moment while a node goes down
@@ -147,8 +167,11 @@ def watch(address: str, driver_pid: int, run_dir: Path, poll_s: float = POLL_S) 
         if lost:
             lost_node_path(run_dir).write_text(lost + "\n", encoding="utf-8")
             print(lost, file=sys.stderr, flush=True)
-            stop_process_group(driver_pid)
+            if running:
+                stop_process_group(driver_pid)
             return 3
+        if gone_at is not None and time.monotonic() - gone_at > AFTER_EXIT_S:
+            return 0
         time.sleep(poll_s)
 
 
@@ -159,22 +182,28 @@ def lost_node_message(run_dir: Path) -> str | None:
 
 
 @contextlib.contextmanager
-def watching(address: str | None, driver_pid: int, run_dir: Path, log: IO[str]) -> Iterator[None]:
-    """Watch the trainer ``driver_pid`` on the cluster at ``address`` (nothing to watch when None)."""
+def watching(address: str | None, trainer: subprocess.Popen, run_dir: Path, log: IO[str]) -> Iterator[None]:
+    """Watch ``trainer`` on the cluster at ``address`` (nothing to watch when None).
+
+    When the trainer failed, the watch gets up to ``AFTER_EXIT_S`` seconds to tell whether a
+    node was lost (``lost_node_message`` then names it); when it succeeded, it is stopped at once.
+    """
     if address is None:
         yield
         return
     lost_node_path(run_dir).unlink(missing_ok=True)
-    command = [sys.executable, "-m", __name__, "--address", address, "--driver-pid", str(driver_pid),
+    command = [sys.executable, "-m", __name__, "--address", address, "--driver-pid", str(trainer.pid),
                "--run-dir", str(run_dir)]
     watcher = subprocess.Popen(command, stdout=log, stderr=log)
     try:
         yield
     finally:
         try:
-            watcher.wait(timeout=3 * POLL_S + 5)  # it notices the trainer is gone at its next poll
+            if trainer.poll() == 0:
+                watcher.terminate()
+            watcher.wait(timeout=AFTER_EXIT_S + 30)
         except subprocess.TimeoutExpired:
-            watcher.terminate()
+            watcher.kill()
             watcher.wait(timeout=30)
 
 

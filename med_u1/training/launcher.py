@@ -18,6 +18,7 @@ import io
 import logging
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -207,7 +208,32 @@ def dry_run_report(plan: LaunchPlan) -> str:
 
 
 def run(plan: LaunchPlan, cwd: str | Path | None = None, timeout: float | None = None) -> int:
-    """Run verl's trainer in a child process and return its exit code."""
+    """Run verl's trainer in a child process and return its exit code.
+
+    On a Ray cluster the run is watched (:mod:`med_u1.training.cluster_watch`): ``placement.json``
+    goes to the checkpoint folder, and a lost node stops the trainer and raises a UserError naming it.
+    """
+    from med_u1.errors import UserError
+    from med_u1.training.cluster_watch import lost_node_message, watching
+
     logger.info("running: %s", plan.shell_line())
-    completed = subprocess.run(plan.command, env={**os.environ, **plan.env}, cwd=cwd, check=False, timeout=timeout)
-    return completed.returncode
+    address = cluster_address(plan.overrides)
+    run_dir = Path(cwd or ".") / checkpoint_folder(plan) if address else Path(cwd or ".")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(plan.command, env={**os.environ, **plan.env}, cwd=cwd, start_new_session=True)
+    try:
+        with watching(address, process, run_dir, sys.stderr):
+            returncode = process.wait(timeout=timeout)
+    except BaseException:  # a timeout or Ctrl-C: the trainer and its Ray go too
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
+        raise
+    lost = lost_node_message(run_dir) if address else None
+    if returncode != 0 and lost:
+        raise UserError(lost)
+    return returncode
+
+
+def checkpoint_folder(plan: LaunchPlan) -> str:
+    """``trainer.default_local_dir`` of the plan's config (where a watched run's ``placement.json`` goes)."""
+    return str(resolve_config(plan.overrides).trainer.default_local_dir)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -151,8 +152,10 @@ class TwoNodes:
         return node
 
     def stop(self) -> None:
+        """Stop every node this object started, then remove its Ray folders and token."""
         for node in reversed(self.nodes):
             node.stop()
+        shutil.rmtree(self.temp, ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -98,7 +98,7 @@ def run_logged(
             start_new_session=True,  # Ray's children go with it on a timeout
         )
         cluster_watch = contextlib.ExitStack()  # on a Ray cluster: placement.json, stop on a lost node
-        cluster_watch.enter_context(watching(cluster_address(plan.overrides), process.pid, cwd, log))
+        cluster_watch.enter_context(watching(cluster_address(plan.overrides), process, cwd, log))
         bar = tqdm(total=total_steps(plan), desc="training", unit="step", file=console, leave=False, disable=None,
                    bar_format="{desc}: {n_fmt}/{total_fmt} steps |{bar:20}| {elapsed}{postfix}")
         bar.set_postfix_str("starting Ray and the workers")

@@ -19,7 +19,7 @@ import pytest
 
 from med_u1.training.cluster_watch import placement_path
 from med_u1.training.cpu import smoke as cpu_smoke
-from two_nodes import TwoNodes, train_on_two_nodes, two_nodes
+from two_nodes import TwoNodes, join_worker, train_on_two_nodes, two_nodes
 
 RUN_TIMEOUT_S = 1800
 LOST_NODE_STOP_S = 300  # a hang guard, not a speed figure: without the watch the trainer waits far longer
@@ -121,7 +121,7 @@ def test_a_lost_node_stops_the_run_with_one_line_and_the_same_command_resumes(
             "trainer.total_training_steps=3", "trainer.save_freq=1", "trainer.test_freq=-1"]
     with two_nodes(tmp_path) as cluster:
         head = cluster.start_head(args, "lost-head.log")
-        worker = cluster.start_worker("lost-worker.log")
+        worker = join_worker(cluster, head, "lost", RUN_TIMEOUT_S)
         wait_for_step(work_dir, 1, head, RUN_TIMEOUT_S)
         lost = worker.node_id()
         worker.raylet().kill()  # the node goes during step 2

@@ -177,13 +177,24 @@ class TrainingRun:
     while_training: object = None
 
 
-def wait_for_both_nodes(head: Node, timeout: float) -> None:
-    """Until the head script lists two joined nodes (``wait-nodes`` prints one line each)."""
+def join_worker(cluster: TwoNodes, head: Node, name: str, timeout: float, attempts: int = 3) -> Node:
+    """Start the worker until the head lists two joined nodes (``wait-nodes`` prints one line each).
+
+    On a machine loaded by other jobs a node's raylet can give up waiting for its dashboard agent
+    (Ray's fixed 15 s, ray-project/ray#65983) and the node exits; it is started again.
+    """
     deadline = time.monotonic() + timeout
-    while sum(line.startswith("node ") for line in head.output().splitlines()) < 2:
-        if head.process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the worker did not join:\n{head.output()[-3000:]}")
-        time.sleep(1)
+    for attempt in range(1, attempts + 1):
+        worker = cluster.start_worker(f"{name}-worker-{attempt}.log")
+        while sum(line.startswith("node ") for line in head.output().splitlines()) < 2:
+            if head.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the worker did not join:\n{head.output()[-3000:]}")
+            if worker.process.poll() is not None:
+                break
+            time.sleep(1)
+        else:
+            return worker
+    raise RuntimeError(f"the worker node failed to start {attempts} times:\n{worker.output()[-3000:]}")
 
 
 def train_on_two_nodes(
@@ -192,13 +203,14 @@ def train_on_two_nodes(
 ) -> TrainingRun:
     """Start the head (which trains) and the worker, wait for the training, stop both."""
     head = cluster.start_head(train_args, f"{name}-head.log")
-    worker = cluster.start_worker(f"{name}-worker.log")
+    worker = None
     try:
-        wait_for_both_nodes(head, timeout)
+        worker = join_worker(cluster, head, name, timeout)
         node_ids = (head.node_id(), worker.node_id())
         during = while_training() if while_training else None
         code = head.wait(timeout)
     finally:
-        worker.stop()
+        if worker is not None:
+            worker.stop()
         head.stop()
     return TrainingRun(code, head.output(), node_ids, during)

@@ -77,12 +77,13 @@ def wait_for_nodes(address: str, count: int, timeout_s: float, poll_s: float = 2
     while True:  # the head may still be starting
         try:
             require_reachable(address, timeout_s=2.0)
+            connect(address)
             break
-        except UserError:
+        except (UserError, ConnectionError, RuntimeError) as error:  # Ray: the head's node not registered yet
+            ray.shutdown()
             if time.monotonic() > deadline:
-                raise
+                raise UserError(f"could not join the Ray cluster at {address} within {timeout_s:g} s: {error}") from None
             time.sleep(poll_s)
-    connect(address)
     try:
         while True:
             nodes = alive_nodes()

@@ -92,5 +92,15 @@ stop_ray() {  # SIGTERM lets `ray start --block` drain and stop every process of
 }
 trap stop_ray EXIT
 trap 'exit 130' INT TERM
-"$PYTHON" -m med_u1.training.cluster wait-nodes --address "$HEAD" --nodes "$NNODES" --timeout "$WAIT_NODES_S"
+"$PYTHON" -m med_u1.training.cluster wait-nodes --address "$HEAD" --nodes "$NNODES" --timeout "$WAIT_NODES_S" &
+WAIT_PID=$!
+while kill -0 "$WAIT_PID" 2>/dev/null; do  # stop waiting at once if the head's Ray fails to start
+  if ! kill -0 "$RAY_PID" 2>/dev/null; then
+    kill "$WAIT_PID" 2>/dev/null || true
+    echo "error: Ray on the head node stopped while waiting for the other nodes (its output is above)" >&2
+    exit 1
+  fi
+  sleep 2
+done
+wait "$WAIT_PID"
 "${TRAIN[@]}"

@@ -30,6 +30,7 @@ HEAD_PORT_NAMES = ("RAY_PORT", "DASHBOARD_PORT", "RAY_CLIENT_SERVER_PORT")
 WORKER_PORT_RANGE = 40
 CPUS_PER_NODE = 5  # verl asks 3 logical CPUs per device; the head also runs verl's driver actors
 STOP_TIMEOUT_S = 90
+HEAD_STARTED = "This command will now block forever"  # what `ray start --block` prints once its node is up
 
 
 def free_ports(count: int) -> list[int]:
@@ -125,7 +126,7 @@ class TwoNodes:
             RAY_PORT=str(self.head_ports["RAY_PORT"]), NODE_IP="127.0.0.1", RAY_TEMP_DIR=str(self.temp / name),
             NUM_CPUS=str(self.cpus), GPUS_PER_NODE="1", NNODES="2", OBJECT_STORE_MEMORY=str(300 * 1024**2),
             MIN_WORKER_PORT=str(low), MAX_WORKER_PORT=str(low + WORKER_PORT_RANGE - 1),
-            RAY_AUTH_TOKEN_PATH=str(self.token), PYTHONPATH=str(REPO_ROOT), WAIT_NODES_S="180",
+            RAY_AUTH_TOKEN_PATH=str(self.token), PYTHONPATH=str(REPO_ROOT), WAIT_NODES_S="900",
         )
         return env
 
@@ -134,16 +135,23 @@ class TwoNodes:
         return {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(self.token),
                 "RAY_ADDRESS": self.address}
 
-    def start_head(self, train_args: list[str], log_name: str = "head.log") -> Node:
+    def start_head(self, train_args: list[str], log_name: str = "head.log", attempts: int = 4) -> Node:
+        """Start the head (which trains once the worker joined); again if its Ray fails to start."""
         env = {**self.node_env("head"), **{key: str(port) for key, port in self.head_ports.items()}}
-        node = Node("head", env, ["cpu-smoke", *train_args], self.root / log_name)
-        self.nodes.append(node)
-        deadline = time.monotonic() + 120
-        while not reachable(self.head_ports["RAY_PORT"]):
-            if node.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the head did not start:\n{node.output()[-3000:]}")
-            time.sleep(1)
-        return node
+        for attempt in range(1, attempts + 1):
+            node = Node("head", env, ["cpu-smoke", *train_args], self.root / f"{attempt}-{log_name}")
+            self.nodes.append(node)
+            deadline = time.monotonic() + 180
+            # Until the head's node is fully up: a worker starting beside a starting head is more
+            # likely to miss Ray's fixed wait for its dashboard agent on a loaded machine.
+            while not (reachable(self.head_ports["RAY_PORT"]) and HEAD_STARTED in node.output()):
+                if node.process.poll() is not None or time.monotonic() > deadline:
+                    break
+                time.sleep(1)
+            else:
+                return node
+            node.stop()
+        raise RuntimeError(f"the head did not start {attempts} times:\n{node.output()[-3000:]}")
 
     def start_worker(self, log_name: str = "worker.log") -> Node:
         env = {**self.node_env("worker"), "ROLE": "worker", "HEAD_ADDR": "127.0.0.1"}
@@ -177,7 +185,7 @@ class TrainingRun:
     while_training: object = None
 
 
-def join_worker(cluster: TwoNodes, head: Node, name: str, timeout: float, attempts: int = 3) -> Node:
+def join_worker(cluster: TwoNodes, head: Node, name: str, timeout: float, attempts: int = 8) -> Node:
     """Start the worker until the head lists two joined nodes (``wait-nodes`` prints one line each).
 
     On a machine loaded by other jobs a node's raylet can give up waiting for its dashboard agent

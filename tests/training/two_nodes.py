@@ -33,20 +33,23 @@ STOP_TIMEOUT_S = 90
 HEAD_STARTED = "This command will now block forever"  # what `ray start --block` prints once its node is up
 
 
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct ports nothing listens on now (held open together while chosen)."""
+def free_ports(count: int, avoid: frozenset[int] = frozenset()) -> list[int]:
+    """``count`` distinct ports nothing listens on now (held open together while chosen), none in ``avoid``."""
     with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
+        chosen: list[int] = []
+        while len(chosen) < count:
+            sock = stack.enter_context(socket.socket())
             sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
+            if sock.getsockname()[1] not in avoid:
+                chosen.append(sock.getsockname()[1])
+        return chosen
 
 
-def free_port_range(width: int) -> int:
-    """The first port of ``width`` consecutive ports that can all be bound now."""
+def free_port_range(width: int, avoid: frozenset[int]) -> int:
+    """The first port of ``width`` consecutive ports that can all be bound now, none in ``avoid``."""
     for _ in range(200):
         start = free_ports(1)[0]
-        if start + width >= 65535:
+        if start + width >= 65535 or avoid & set(range(start, start + width)):
             continue
         with contextlib.ExitStack() as stack:
             try:
@@ -112,14 +115,18 @@ class TwoNodes:
         self.cpus = cpus_per_node
         self.head_ports = dict(zip(HEAD_PORT_NAMES, free_ports(len(HEAD_PORT_NAMES))))
         self.nodes: list[Node] = []
+        self.assigned: frozenset[int] = frozenset()
 
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.head_ports['RAY_PORT']}"
 
     def node_env(self, name: str) -> dict[str, str]:
-        ports = dict(zip(NODE_PORT_NAMES, free_ports(len(NODE_PORT_NAMES))))
-        low = free_port_range(WORKER_PORT_RANGE)
+        taken = frozenset(self.head_ports.values()) | self.assigned  # no port twice, within or across nodes
+        low = free_port_range(WORKER_PORT_RANGE, taken)
+        workers = frozenset(range(low, low + WORKER_PORT_RANGE))
+        ports = dict(zip(NODE_PORT_NAMES, free_ports(len(NODE_PORT_NAMES), taken | workers)))
+        self.assigned |= workers | set(ports.values())
         env = {key: value for key, value in os.environ.items() if not key.startswith("RAY_")}
         env.update({key: str(port) for key, port in ports.items()})
         env.update(
@@ -137,8 +144,8 @@ class TwoNodes:
 
     def start_head(self, train_args: list[str], log_name: str = "head.log", attempts: int = 4) -> Node:
         """Start the head (which trains once the worker joined); again if its Ray fails to start."""
-        env = {**self.node_env("head"), **{key: str(port) for key, port in self.head_ports.items()}}
         for attempt in range(1, attempts + 1):
+            env = {**self.node_env("head"), **{key: str(port) for key, port in self.head_ports.items()}}
             node = Node("head", env, ["cpu-smoke", *train_args], self.root / f"{attempt}-{log_name}")
             self.nodes.append(node)
             deadline = time.monotonic() + 180

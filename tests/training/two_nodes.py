@@ -134,6 +134,9 @@ class TwoNodes:
             NUM_CPUS=str(self.cpus), GPUS_PER_NODE="1", NNODES="2", OBJECT_STORE_MEMORY=str(300 * 1024**2),
             MIN_WORKER_PORT=str(low), MAX_WORKER_PORT=str(low + WORKER_PORT_RANGE - 1),
             RAY_AUTH_TOKEN_PATH=str(self.token), PYTHONPATH=str(REPO_ROOT), WAIT_NODES_S="900",
+            # Ray's memory monitor counts the whole host's memory: on a machine shared with other
+            # jobs it would kill these tiny workers for memory the others use.
+            RAY_memory_monitor_refresh_ms="0",
         )
         return env
 

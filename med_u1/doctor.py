@@ -18,6 +18,7 @@ import platform
 import sys
 from typing import Sequence
 
+from med_u1.training.cluster import describe_node
 from med_u1.training.hardware import GPU_MEMORY_TOLERANCE, HardwareNeeds, hardware_needs
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
@@ -78,6 +79,7 @@ class RayCluster:
     accelerators: tuple[str, ...] = ()
     declared_gpus: int = 0
     detail: str = ""
+    node_lines: tuple[str, ...] = ()
 
 
 # --- pure verdicts -------------------------------------------------------------------------
@@ -158,6 +160,13 @@ def check_ray(version: str | None, cluster: RayCluster | None) -> Check:
     where = "a local instance started for this check and stopped" if cluster.started else (
         f"running cluster at {cluster.address}")
     return Check("ray", OK, f"{version}; {where}: {cluster.nodes} node(s), {gpus}, {cluster.cpus} CPU(s)")
+
+
+def ray_node_checks(cluster: RayCluster | None) -> list[Check]:
+    """One line per alive node of the cluster: its id, address, CPUs and GPUs."""
+    if cluster is None or not cluster.reachable:
+        return []
+    return [Check(f"ray node {index}", OK, line) for index, line in enumerate(cluster.node_lines, start=1)]
 
 
 def check_entry_point(values: Sequence[str], load_error: str) -> Check:
@@ -304,7 +313,9 @@ def tally_ray_nodes(nodes: Sequence[dict], address: str, started: bool = False) 
         else:
             declared += gpus
     cpus = sum(int(node.get("Resources", {}).get("CPU", 0)) for node in nodes)
-    return RayCluster(True, started, address, len(nodes), detected, cpus, tuple(sorted(kinds)), declared)
+    lines = tuple(describe_node(node) for node in sorted(nodes, key=lambda node: node["NodeID"]))
+    return RayCluster(True, started, address, len(nodes), detected, cpus, tuple(sorted(kinds)), declared,
+                      node_lines=lines)
 
 
 def probe_ray(start: bool) -> RayCluster:
@@ -409,6 +420,7 @@ def run_checks(recipe: str | None, probe_cluster: bool, start_ray: bool) -> tupl
     ray_version = installed_version("ray")
     cluster = probe_ray(start_ray) if ray_version and (probe_cluster or start_ray) else None
     checks.append(check_ray(ray_version, cluster))
+    checks += ray_node_checks(cluster)
     checks += plugin_checks()
     memory, cores = host_figures()
     checks.append(Check("host", OK, f"{memory:.1f} GiB memory, {cores} CPU core(s)"))

@@ -25,6 +25,7 @@ from med_u1.doctor import (
     check_ray,
     check_torch,
     fits_gpu_memory,
+    ray_node_checks,
     recipe_fit,
     tally_ray_nodes,
 )
@@ -236,14 +237,23 @@ def test_entry_point_verdicts() -> None:
 
 def test_ray_counts_detected_gpus_not_declared_ones() -> None:
     nodes = [
-        {"Alive": True, "Resources": {"CPU": 96.0, "GPU": 8.0, "accelerator_type:H100": 1.0}},
-        {"Alive": True, "Resources": {"CPU": 96.0, "GPU": 8.0, "accelerator_type:H100": 1.0}},
-        {"Alive": True, "Resources": {"CPU": 8.0, "GPU": 1.0}},  # a CPU node started with --num-gpus 1
+        {"NodeID": "a1", "NodeManagerAddress": "10.0.0.1", "Alive": True,
+         "Resources": {"CPU": 96.0, "GPU": 8.0, "accelerator_type:H100": 1.0}},
+        {"NodeID": "b2", "NodeManagerAddress": "10.0.0.2", "Alive": True,
+         "Resources": {"CPU": 96.0, "GPU": 8.0, "accelerator_type:H100": 1.0}},
+        {"NodeID": "c3", "NodeManagerAddress": "10.0.0.3", "Alive": True,
+         "Resources": {"CPU": 8.0, "GPU": 1.0}},  # a CPU node started with --num-gpus 1
     ]
     cluster = tally_ray_nodes(nodes, "10.0.0.1:6379")
     assert (cluster.nodes, cluster.gpus, cluster.declared_gpus, cluster.cpus) == (3, 16, 1, 200)
     line = check_ray("2.60.0", cluster)
     assert line.status == OK and "16 GPU(s) (H100)" in line.detail and "+1 declared" in line.detail
+    assert [(check.name, check.detail) for check in ray_node_checks(cluster)] == [
+        ("ray node 1", "a1 at 10.0.0.1: 96 CPU, 8 GPU (H100)"),
+        ("ray node 2", "b2 at 10.0.0.2: 96 CPU, 8 GPU (H100)"),
+        ("ray node 3", "c3 at 10.0.0.3: 8 CPU, 1 GPU"),
+    ]
+    assert ray_node_checks(RayCluster(False)) == []
     assert "no running cluster found, none started" in check_ray("2.60.0", RayCluster(False)).detail
 
 

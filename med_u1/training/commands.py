@@ -56,6 +56,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--nnodes", type=int, help="trainer.nnodes (join the Ray cluster with ray start first)")
     parser.add_argument("--gpus-per-node", type=int, help="trainer.n_gpus_per_node")
     parser.add_argument(
+        "--ray-address",
+        help="join this running Ray cluster (host:port) instead of starting a local one; see docs/multinode.md",
+    )
+    parser.add_argument(
         "--output-dir", type=Path,
         help="the run folder: a CPU recipe builds and writes everything there (default: outputs/<recipe>); a GPU "
         "recipe keeps its checkpoints and metrics there (default: verl's trainer.default_local_dir, "
@@ -83,6 +87,8 @@ def topology_overrides(args: argparse.Namespace) -> list[str]:
         overrides.append(f"trainer.nnodes={args.nnodes}")
     if args.gpus_per_node is not None:
         overrides.append(f"trainer.n_gpus_per_node={args.gpus_per_node}")
+    if args.ray_address is not None:
+        overrides.append(f"+ray_kwargs.ray_init.address={args.ray_address}")
     return overrides
 
 

@@ -18,6 +18,7 @@ import io
 import logging
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -63,6 +64,39 @@ def merge_overrides(base: Sequence[str], extra: Sequence[str]) -> list[str]:
     return [override for override in base if override_key(override) not in replaced] + list(extra)
 
 
+RAY_ADDRESS_KEY = "ray_kwargs.ray_init.address"
+LOCAL_RAY_RESOURCE_KEYS = ("ray_kwargs.ray_init.num_cpus", "ray_kwargs.ray_init.num_gpus")
+WORKER_ENV_KEY = "ray_kwargs.ray_init.runtime_env.env_vars"
+
+
+def cluster_address(overrides: Sequence[str]) -> str | None:
+    """The running Ray cluster the run joins (last ``ray_kwargs.ray_init.address`` override), if any."""
+    values = [o.split("=", 1)[1].strip() for o in overrides if "=" in o and override_key(o) == RAY_ADDRESS_KEY]
+    return values[-1] if values and values[-1] not in ("", "null", "None") else None
+
+
+def hydra_string(value: str) -> str:
+    """``value`` as a quoted Hydra string (unquoted, ``0`` would become an int, which Ray's env_vars refuse)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def joining_overrides(overrides: Sequence[str], env: Mapping[str, str]) -> list[str]:
+    """``overrides`` for a run that joins a running cluster (unchanged for a run that starts its own Ray).
+
+    ``ray.init`` refuses ``num_cpus``/``num_gpus`` when joining (each node declared its own with
+    ``ray start``), so the recipe's counts are dropped. Workers on a cluster are children of each
+    node's raylet, not of this shell: ``env`` (``VERL_PLATFORM=cpu``, the file logger's path)
+    reaches them through Ray's ``runtime_env``, or they fall back to the CUDA platform.
+    """
+    if cluster_address(overrides) is None:
+        return list(overrides)
+    kept = [o for o in overrides if override_key(o) not in LOCAL_RAY_RESOURCE_KEYS]
+    already = {override_key(o) for o in kept}
+    forwarded = [f"+{WORKER_ENV_KEY}.{name}={hydra_string(value)}" for name, value in sorted(env.items())
+                 if f"{WORKER_ENV_KEY}.{name}" not in already]
+    return kept + forwarded
+
+
 def recipe_overrides(recipe: Recipe, model: str, train_files: str, val_files: str) -> list[str]:
     """The recipe's overrides plus its name as experiment, model and data paths (and critic model for GAE)."""
     overrides = [
@@ -90,7 +124,8 @@ def plan_launch(
     base = recipe_overrides(
         recipe, model or recipe.model, train_files or recipe.train_files, val_files or recipe.val_files
     )
-    return LaunchPlan(overrides=tuple(merge_overrides(base, extra_overrides)), env={**recipe.env, **(env or {})})
+    env = {**recipe.env, **(env or {})}
+    return LaunchPlan(overrides=tuple(joining_overrides(merge_overrides(base, extra_overrides), env)), env=env)
 
 
 def verl_config_dir() -> str:
@@ -173,7 +208,32 @@ def dry_run_report(plan: LaunchPlan) -> str:
 
 
 def run(plan: LaunchPlan, cwd: str | Path | None = None, timeout: float | None = None) -> int:
-    """Run verl's trainer in a child process and return its exit code."""
+    """Run verl's trainer in a child process and return its exit code.
+
+    On a Ray cluster the run is watched (:mod:`med_u1.training.cluster_watch`): ``placement.json``
+    goes to the checkpoint folder, and a lost node stops the trainer and raises a UserError naming it.
+    """
+    from med_u1.errors import UserError
+    from med_u1.training.cluster_watch import lost_node_message, watching
+
     logger.info("running: %s", plan.shell_line())
-    completed = subprocess.run(plan.command, env={**os.environ, **plan.env}, cwd=cwd, check=False, timeout=timeout)
-    return completed.returncode
+    address = cluster_address(plan.overrides)
+    run_dir = Path(cwd or ".") / checkpoint_folder(plan) if address else Path(cwd or ".")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(plan.command, env={**os.environ, **plan.env}, cwd=cwd, start_new_session=True)
+    try:
+        with watching(address, process, run_dir, sys.stderr):
+            returncode = process.wait(timeout=timeout)
+    except BaseException:  # a timeout or Ctrl-C: the trainer and its Ray go too
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
+        raise
+    lost = lost_node_message(run_dir) if address else None
+    if returncode != 0 and lost:
+        raise UserError(lost)
+    return returncode
+
+
+def checkpoint_folder(plan: LaunchPlan) -> str:
+    """``trainer.default_local_dir`` of the plan's config (where a watched run's ``placement.json`` goes)."""
+    return str(resolve_config(plan.overrides).trainer.default_local_dir)

@@ -11,7 +11,8 @@ vllm, sglang and trtllm and written by no function of verl; the rollout config's
 dict. The rollout also reads replica attributes
 (``_server_handle``, ``_server_address``) that ``LLMServerManager`` uses; on the CPU
 platform verl's worker process-group initialiser is wrapped to use gloo alone (see
-:func:`~med_u1.verl_ext.cpu_platform.install_gloo_process_group_default`). Those internals
+:func:`~med_u1.verl_ext.cpu_platform.install_gloo_process_group_default`), and verl's wait for
+its placement groups is bounded (:mod:`~med_u1.verl_ext.placement_wait`). Those internals
 are why :mod:`med_u1.verl_ext.versions` pins verl: on any other verl the rollout refuses to start.
 """
 
@@ -21,6 +22,7 @@ from verl.workers.rollout import base as rollout_base
 from verl.workers.rollout.replica import RolloutReplicaRegistry
 
 from med_u1.verl_ext import cpu_platform  # registers VERL_PLATFORM=cpu on import
+from med_u1.verl_ext.placement_wait import install_bounded_placement_wait
 from med_u1.verl_ext.versions import require_tested_verl
 
 HF_ROLLOUT_NAME = "hf"
@@ -47,3 +49,4 @@ def register_hf_rollout() -> None:
 
 register_cpu_platform()
 register_hf_rollout()
+install_bounded_placement_wait()

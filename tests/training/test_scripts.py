@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 from pathlib import Path
 
@@ -69,13 +70,40 @@ def test_l1_two_phase_dry_runs_phase_one_and_prints_the_merge_and_phase_two() ->
 
 def test_multinode_head_dry_run_sets_nnodes_and_joins_the_cluster() -> None:
     out = dry_run("multinode.sh", "medu1-grpo", NNODES="2", GPUS_PER_NODE="8")
-    assert "[dry-run] ray start --head --port=6379 --num-gpus=8" in out
-    assert "nnodes: 2" in out and "address: auto" in out
+    assert "[dry-run] ray start --head --port=6379 --num-gpus=8 --block" in out
+    assert "nnodes: 2" in out and "address: 127.0.0.1:6379" in out
 
 
-def test_multinode_worker_dry_run_only_joins() -> None:
-    out = dry_run("multinode.sh", ROLE="worker", HEAD_ADDR="10.0.0.1")
-    assert out.strip() == "[dry-run] ray start --address=10.0.0.1:6379 --block"
+def test_multinode_dry_run_passes_the_ports_and_folders_one_host_needs() -> None:
+    out = dry_run("multinode.sh", ROLE="worker", HEAD_ADDR="10.0.0.1", RAY_PORT="7000", NUM_CPUS="5",
+                  NODE_IP="10.0.0.2", NODE_MANAGER_PORT="7101", MIN_WORKER_PORT="7200", MAX_WORKER_PORT="7240",
+                  RAY_TEMP_DIR="/tmp/rw")
+    assert out.strip() == ("[dry-run] ray start --address=10.0.0.1:7000 --num-cpus=5 --node-ip-address=10.0.0.2 "
+                           "--temp-dir=/tmp/rw --node-manager-port=7101 --min-worker-port=7200 "
+                           "--max-worker-port=7240 --num-gpus=8 --block")
+
+
+def run_worker(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", str(SCRIPTS_DIR / "multinode.sh")], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "ROLE": "worker", "HEAD_ADDR": "127.0.0.1", **env})
+
+
+def test_multinode_worker_without_the_heads_token_says_where_to_put_it(tmp_path: Path) -> None:
+    token = tmp_path / "auth_token"
+    completed = run_worker(tmp_path, RAY_AUTH_TOKEN_PATH=str(token))
+    assert completed.returncode == 2
+    assert f"no Ray token at {token}" in completed.stderr and "copy the head's token" in completed.stderr
+
+
+def test_multinode_worker_fails_at_once_when_the_head_does_not_answer(tmp_path: Path) -> None:
+    token = tmp_path / "auth_token"
+    token.write_text("0" * 64)
+    with socket.socket() as unused:  # a port nothing listens on
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    completed = run_worker(tmp_path, RAY_AUTH_TOKEN_PATH=str(token), RAY_PORT=str(port))
+    assert completed.returncode == 2
+    assert f"cannot reach the Ray head at 127.0.0.1:{port}" in completed.stderr
 
 
 def test_cpu_smoke_script_dry_run(tmp_path: Path) -> None:

@@ -160,6 +160,7 @@ def run_quietly(plan: LaunchPlan, folder: RunFolder, attempt: Attempt, start: St
 
     A failed run shows the end of the log and raises a UserError naming the whole log.
     """
+    from med_u1.training.cluster_watch import lost_node_message
     from med_u1.training.cpu.quiet_run import log_tail, run_logged
 
     console = console or sys.stdout
@@ -171,6 +172,9 @@ def run_quietly(plan: LaunchPlan, folder: RunFolder, attempt: Attempt, start: St
         returncode = run_logged(plan, folder.root, log, metrics, timeout, console, log_header=header)
     finally:
         folder.finish(attempt, returncode)
+    lost_node = lost_node_message(folder.root)
+    if returncode != 0 and lost_node:
+        raise UserError(lost_node)
     if returncode != 0:
         console.write(f"--- the last lines of {log} ---\n{log_tail(log)}---\n")
         raise UserError(f"verl's trainer exited with status {returncode}; the end of its log is above, all of it in {log}")

@@ -8,6 +8,7 @@ metrics, one table row for it. When the trainer fails, the end of the log is sho
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -16,7 +17,8 @@ import time
 from pathlib import Path
 from typing import Callable, TextIO
 
-from med_u1.training.launcher import LaunchPlan, override_key
+from med_u1.training.cluster_watch import watching
+from med_u1.training.launcher import LaunchPlan, cluster_address, override_key
 from med_u1.training.metrics import MetricsTail
 
 POLL_SECONDS = 0.5
@@ -75,6 +77,8 @@ def run_logged(
             plan.command, env={**os.environ, **plan.env}, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,  # Ray's children go with it on a timeout
         )
+        cluster_watch = contextlib.ExitStack()  # on a Ray cluster: placement.json, stop on a lost node
+        cluster_watch.enter_context(watching(cluster_address(plan.overrides), process, cwd, log))
         bar = tqdm(total=total_steps(plan), desc="training", unit="step", file=console, leave=False, disable=None,
                    bar_format="{desc}: {n_fmt}/{total_fmt} steps |{bar:20}| {elapsed}{postfix}")
         bar.set_postfix_str("starting Ray and the workers")
@@ -106,6 +110,7 @@ def run_logged(
             raise
         finally:
             bar.close()
+            cluster_watch.close()
 
 
 def log_tail(log_path: Path, lines: int = LOG_TAIL_LINES) -> str:

@@ -1,0 +1,136 @@
+"""verl's GRPO on two Ray nodes that ``scripts/train/multinode.sh`` starts on this machine.
+
+The nodes are a head and a worker on 127.0.0.1, each with its own ports, Ray folder, token file
+of the test's own and one logical GPU (the CPU platform trains on it): ``trainer.nnodes=2``,
+one device per node. One two-node run and its resume are shared by the placement, metrics,
+checkpoint and doctor tests; the lost-node test runs its own three short steps. Each run takes
+minutes on 2 cores.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from med_u1.training.cluster_watch import placement_path
+from med_u1.training.cpu import smoke as cpu_smoke
+from two_nodes import TwoNodes, join_worker, train_on_two_nodes, two_nodes
+
+RUN_TIMEOUT_S = 1800
+LOST_NODE_STOP_S = 300  # a hang guard, not a speed figure: without the watch the trainer waits far longer
+SOURCES = ("MedCalc-Bench", "MedIQ", "MedXpertQA", "medical-o1-reasoning-SFT")
+# What the one-node cpu-smoke run reports every step (tests/training/cpu/test_smoke.py).
+ONE_NODE_KEYS = {"critic/score/mean", "actor/pg_loss", "timing_s/step", "training/rollout_probs_diff_max"} | {
+    f"{group}/{source}/{name}/mean@1"
+    for source in SOURCES
+    for group, name in (("val-core", "acc"), ("val-aux", "format"), ("val-aux", "length"))
+}
+
+
+# Two ranks share the 4 responses of a step: 2 each, so micro-batches of 2 (one node runs 4).
+TWO_RANK_BATCHES = ("actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=2",
+                    "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=2")
+
+
+def latest_checkpoint(work_dir: Path) -> int:
+    return int((cpu_smoke.checkpoint_dir(work_dir) / "latest_checkpointed_iteration.txt").read_text())
+
+
+def step_rows(console: str) -> list[int]:
+    """The steps the console's step table shows."""
+    return [int(line.split()[0]) for line in console.splitlines() if line.split()[:1] and line.split()[0].isdigit()]
+
+
+def doctor_report(cluster: TwoNodes) -> str:
+    completed = subprocess.run([sys.executable, "-m", "med_u1.cli", "doctor"], env=cluster.client_env(),
+                               capture_output=True, text=True, timeout=300)
+    return completed.stdout
+
+
+@pytest.fixture(scope="module")
+def two_node_run(tmp_path_factory: pytest.TempPathFactory, shared_data_dir: Path) -> dict:
+    """cpu-smoke on two nodes (2 steps, checkpoint at 2), then the same command with 3 steps (resumes)."""
+    root = tmp_path_factory.mktemp("multinode")
+    work_dir = root / "run"
+    args = ["--output-dir", str(work_dir), "--shared-data", str(shared_data_dir), *TWO_RANK_BATCHES]
+    with two_nodes(root) as cluster:
+        first = train_on_two_nodes(cluster, args, "first", RUN_TIMEOUT_S, while_training=lambda: doctor_report(cluster))
+        assert first.code == 0, first.output[-4000:]
+        result = {
+            "work_dir": work_dir, "first": first, "steps": cpu_smoke.read_step_metrics(work_dir),
+            "checkpoint": latest_checkpoint(work_dir), "placement": json.loads(placement_path(work_dir).read_text()),
+        }
+        resumed = train_on_two_nodes(cluster, [*args, "trainer.total_training_steps=3"], "resume", RUN_TIMEOUT_S)
+        assert resumed.code == 0, resumed.output[-4000:]
+    return {**result, "resumed": resumed, "resumed_steps": cpu_smoke.read_step_metrics(work_dir),
+            "resumed_checkpoint": latest_checkpoint(work_dir)}
+
+
+def test_the_workers_span_both_nodes(two_node_run: dict) -> None:
+    placement = two_node_run["placement"]
+    head, worker = two_node_run["first"].node_ids
+    assert {node["node_id"] for node in placement["nodes"]} == {head, worker}
+    assert all(node["gpus"] == 1 for node in placement["nodes"])
+    workers = [actor for actor in placement["actors"] if actor["role"] == "WorkerDict"]
+    assert {actor["node_id"] for actor in workers} == {head, worker}  # one actor/rollout worker per node
+    assert all(isinstance(actor["pid"], int) and actor["pid"] > 0 for actor in placement["actors"])
+    roles = {actor["role"] for actor in placement["actors"]}
+    assert {"TaskRunnerV1", "HFRolloutServer"} <= roles
+
+
+def test_step_metrics_have_the_one_node_runs_keys(two_node_run: dict) -> None:
+    steps = two_node_run["steps"]
+    assert sorted(steps) == [1, 2]
+    for metrics in steps.values():
+        assert ONE_NODE_KEYS <= set(metrics)
+
+
+def test_a_checkpoint_is_written_and_the_run_resumes_from_it(two_node_run: dict) -> None:
+    assert two_node_run["checkpoint"] == 2
+    assert two_node_run["resumed_checkpoint"] == 3
+    assert 3 in two_node_run["resumed_steps"]
+    assert step_rows(two_node_run["resumed"].output) == [3]  # steps 1 and 2 came from the checkpoint
+
+
+def test_doctor_lists_both_nodes_with_their_cpus_and_gpus(two_node_run: dict) -> None:
+    report = two_node_run["first"].while_training
+    lines = [line for line in report.splitlines() if "ray node" in line]
+    assert len(lines) == 2, report
+    for node_id in two_node_run["first"].node_ids:
+        assert any(node_id in line and line.endswith(": 5 CPU, 1 GPU") for line in lines), report
+
+
+def wait_for_step(work_dir: Path, step: int, head, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not (cpu_smoke.metrics_path(work_dir).is_file() and step in cpu_smoke.read_step_metrics(work_dir)):
+        assert head.process.poll() is None, head.output()[-4000:]
+        assert time.monotonic() < deadline, head.output()[-4000:]
+        time.sleep(2)
+
+
+def test_a_lost_node_stops_the_run_with_one_line_and_the_same_command_resumes(
+    tmp_path: Path, shared_data_dir: Path
+) -> None:
+    work_dir = tmp_path / "run"
+    args = ["--output-dir", str(work_dir), "--shared-data", str(shared_data_dir), *TWO_RANK_BATCHES,
+            "trainer.total_training_steps=3", "trainer.save_freq=1", "trainer.test_freq=-1"]
+    with two_nodes(tmp_path) as cluster:
+        head = cluster.start_head(args, "lost-head.log")
+        worker = join_worker(cluster, head, "lost", RUN_TIMEOUT_S)
+        wait_for_step(work_dir, 1, head, RUN_TIMEOUT_S)
+        lost = worker.node_id()
+        worker.raylet().kill()  # the node goes during step 2
+        assert head.wait(LOST_NODE_STOP_S) != 0
+        lines = [line for line in head.output().splitlines() if "lost Ray node" in line]
+        assert len(lines) == 1 and lost in lines[0], head.output()[-4000:]
+        assert latest_checkpoint(work_dir) >= 1
+        worker.stop()
+        back = train_on_two_nodes(cluster, args, "back", RUN_TIMEOUT_S)
+    assert back.code == 0, back.output[-4000:]
+    assert latest_checkpoint(work_dir) == 3
+    assert 1 not in step_rows(back.output) and 3 in step_rows(back.output)  # resumed, not trained from the start  # resumed, not trained from the start

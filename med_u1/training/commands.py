@@ -179,8 +179,8 @@ def handle_train(args: argparse.Namespace) -> int:
     from med_u1.training.run_folder import Start, dump_folders
 
     plan = build_plan(args, prepare=False)
+    notes = preflight(plan.overrides, built_inputs(args), launching=not args.dry_run)  # before composing the config
     folder, total = run_records(args, plan)
-    notes = preflight(plan.overrides, built_inputs(args), launching=not args.dry_run)
     if args.overwrite and args.dry_run:
         notes.append(f"--overwrite would delete the checkpoints, metrics, log and dumps in {folder.root}")
     elif args.overwrite:

@@ -75,7 +75,8 @@ def test_verified_csv_builds_and_records_its_release_from_the_path(tmp_path, cap
     assert stats["releases"] == {"medcalc": {"release": "verified", "from": "path"}}
     assert "release of medcalc: verified (path)" in out
     assert list(frame["data_source"]) == ["MedCalc-Bench"] * 3
-    truths = [(r["ground_truth"], r["lower_limit"], r["upper_limit"], r["output_type"]) for r in frame["reward_model"]]
+    truths = [(r["ground_truth"], e["lower_limit"], e["upper_limit"], e["output_type"])
+              for r, e in zip(frame["reward_model"], frame["extra_info"])]
     assert truths == [
         ("41.66667", "39.58334", "43.75", "decimal"),
         ("1", "1", "1", "integer"),
@@ -91,7 +92,7 @@ def test_hub_parquet_with_release_flag(tmp_path, capsys):
     code, frame, stats, _ = build(tmp_path, capsys, source, "--release", "verified")
     assert code == 0 and len(frame) == 3
     assert stats["releases"]["medcalc"] == {"release": "verified", "from": "--release"}
-    assert frame["reward_model"][0]["lower_limit"] == "39.58334"
+    assert frame["extra_info"][0]["lower_limit"] == "39.58334"
 
 
 def test_undetected_release_is_recorded_as_unknown_with_a_warning(tmp_path, capsys):

@@ -44,7 +44,7 @@ def printed_config(out: str) -> dict:
 @pytest.mark.parametrize("script", SINGLE_RUN_SCRIPTS)
 def test_script_dry_run_resolves_its_recipes_config(script: str) -> None:
     out = dry_run(script)
-    recipe = get_recipe(re.search(r"medu1 train --preset (\S+)", (SCRIPTS_DIR / script).read_text()).group(1))
+    recipe = get_recipe(re.search(r"medu1 train --recipe (\S+)", (SCRIPTS_DIR / script).read_text()).group(1))
     assert "# command" in out and "# resolved verl config" in out
     printed = printed_config(out)
     assert printed["reward"]["reward_manager"]["name"] == "med_u1"

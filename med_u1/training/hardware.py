@@ -55,6 +55,7 @@ QWEN_3B_RUN = DeclaredFigures(min_gpus=4, gpu_memory_gib=80, host_memory_gib=64,
 
 RECIPE_FIGURES: dict[str, DeclaredFigures] = {
     "cpu-smoke": CPU_RUN,
+    "cpu-smoke-vllm": CPU_RUN,
     "cpu-learn": CPU_RUN,
     "medu1-grpo": QWEN_3B_RUN,
     "medu1-grpo-nobudget": QWEN_3B_RUN,

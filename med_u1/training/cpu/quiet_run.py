@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Callable, TextIO
 
+from med_u1.training.cpu.shm_sweep import SharedMemorySweeper
 from med_u1.training.launcher import LaunchPlan, override_key
 
 POLL_SECONDS = 0.5
@@ -95,6 +96,7 @@ def run_logged(
             plan.command, env={**os.environ, **plan.env}, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,  # Ray's children go with it on a timeout
         )
+        sweeper = SharedMemorySweeper(process.pid).start()  # vLLM's /dev/shm files go when the run ends
         bar = tqdm(total=total_steps(plan), desc="training", unit="step", file=console, leave=False, disable=None,
                    bar_format="{desc}: {n_fmt}/{total_fmt} steps |{bar:20}| {elapsed}{postfix}")
         bar.set_postfix_str("starting Ray and the workers")
@@ -126,6 +128,7 @@ def run_logged(
             raise
         finally:
             bar.close()
+            sweeper.finish()
 
 
 def log_tail(log_path: Path, lines: int = LOG_TAIL_LINES) -> str:

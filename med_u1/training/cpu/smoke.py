@@ -66,8 +66,12 @@ def cpu_smoke_plan(
     shared_data_dir: str | Path | None = None,
     extra_overrides: Sequence[str] = (),
     prepare: bool = True,
+    recipe_name: str = RECIPE_NAME,
 ) -> LaunchPlan:
-    """Plan the run that writes in ``work_dir``; with ``prepare``, build its tiny model and data there first."""
+    """Plan the run of ``recipe_name`` (cpu-smoke or cpu-smoke-vllm) that writes in ``work_dir``.
+
+    With ``prepare``, build its tiny model and data there first.
+    """
     from med_u1.verl_ext.versions import require_tested_verl
 
     require_tested_verl()  # fail here, not inside a Ray worker
@@ -82,7 +86,7 @@ def cpu_smoke_plan(
         f"hydra.run.dir={work_dir / 'hydra'}",
     ]
     return plan_launch(
-        get_recipe(RECIPE_NAME),
+        get_recipe(recipe_name),
         extra_overrides=[*local_overrides, *extra_overrides],
         model=str(model_dir(work_dir)),
         train_files=str(files["train"]),
@@ -102,10 +106,11 @@ def run_cpu_smoke(
     env: dict[str, str] | None = None,
     timeout: float | None = None,
     console: TextIO | None = None,
+    recipe_name: str = RECIPE_NAME,
 ) -> dict[int, dict]:
-    """Run the cpu-smoke training in ``work_dir`` and return its metrics by step (for demos, tests)."""
+    """Run the cpu-smoke (or cpu-smoke-vllm) training in ``work_dir`` and return its metrics by step."""
     quiet_model_building()
-    plan = cpu_smoke_plan(work_dir, shared_data_dir, extra_overrides)
+    plan = cpu_smoke_plan(work_dir, shared_data_dir, extra_overrides, recipe_name=recipe_name)
     return run_quietly(LaunchPlan(plan.overrides, {**plan.env, **(env or {})}), work_dir, timeout, console)
 
 

@@ -59,8 +59,9 @@ def test_every_recipe_passes_the_launch_checks_on_its_hardware() -> None:
 
 @pytest.mark.parametrize("name", sorted(RECIPES))
 def test_every_recipe_override_names_a_key_of_the_right_type(name: str, tmp_path: Path) -> None:
-    cpu_plans = {"cpu-smoke": cpu_smoke_plan, "cpu-learn": cpu_learn_plan}
-    plan = cpu_plans[name](tmp_path / "run", prepare=False) if name in cpu_plans else plan_launch(get_recipe(name))
+    cpu_plans = {"cpu-smoke": cpu_smoke_plan, "cpu-smoke-vllm": cpu_smoke_plan, "cpu-learn": cpu_learn_plan}
+    extra = {"recipe_name": name} if name.startswith("cpu-smoke") else {}
+    plan = cpu_plans[name](tmp_path / "run", prepare=False, **extra) if name in cpu_plans else plan_launch(get_recipe(name))
     check_overrides(plan.overrides)
     assert not (tmp_path / "run").exists()
 

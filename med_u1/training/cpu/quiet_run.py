@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable, TextIO
 
 from med_u1.training.cluster_watch import watching
+from med_u1.training.cpu.shm_sweep import SharedMemorySweeper
 from med_u1.training.launcher import LaunchPlan, cluster_address, override_key
 from med_u1.training.metrics import MetricsTail
 
@@ -79,6 +80,7 @@ def run_logged(
         )
         cluster_watch = contextlib.ExitStack()  # on a Ray cluster: placement.json, stop on a lost node
         cluster_watch.enter_context(watching(cluster_address(plan.overrides), process, cwd, log))
+        sweeper = SharedMemorySweeper(process.pid).start()  # vLLM's /dev/shm files go when the run ends
         bar = tqdm(total=total_steps(plan), desc="training", unit="step", file=console, leave=False, disable=None,
                    bar_format="{desc}: {n_fmt}/{total_fmt} steps |{bar:20}| {elapsed}{postfix}")
         bar.set_postfix_str("starting Ray and the workers")
@@ -111,6 +113,7 @@ def run_logged(
         finally:
             bar.close()
             cluster_watch.close()
+            sweeper.finish()
 
 
 def log_tail(log_path: Path, lines: int = LOG_TAIL_LINES) -> str:

@@ -6,7 +6,7 @@ from med_u1.errors import UserError
 from med_u1.training.cpu import learn, smoke
 from med_u1.training.cpu.plan import CpuRun
 
-CPU_RUNS: dict[str, CpuRun] = {run.recipe: run for run in (smoke.RUN, learn.RUN)}
+CPU_RUNS: dict[str, CpuRun] = {run.recipe: run for run in (smoke.RUN, smoke.VLLM_RUN, learn.RUN)}
 
 
 def cpu_run(recipe: str) -> CpuRun:

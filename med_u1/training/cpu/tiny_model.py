@@ -46,8 +46,8 @@ class TinyModelSpec:
     hidden_size: int = 64
     intermediate_size: int = 128
     num_hidden_layers: int = 2
-    num_attention_heads: int = 4
-    num_key_value_heads: int = 2
+    num_attention_heads: int = 2  # head size 32: the smallest vLLM's CPU attention supports
+    num_key_value_heads: int = 1
     max_position_embeddings: int = 2048
     seed: int = 0
     corpus: tuple[str, ...] = TOKENIZER_CORPUS

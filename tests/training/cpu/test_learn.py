@@ -1,4 +1,4 @@
-"""``medu1 train --preset cpu-learn``: verl's GRPO with the med_u1 reward learns on CPU.
+"""``medu1 train --recipe cpu-learn``: verl's GRPO with the med_u1 reward learns on CPU.
 
 One run of the preset exactly as a user starts it (a few minutes on 2 cores); the tests
 read verl's metrics file and dumps. A flat or falling curve, a reward that never reaches

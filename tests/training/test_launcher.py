@@ -144,15 +144,15 @@ def test_cpu_smoke_refuses_a_kl_reference_model_with_the_reason(tmp_path, capsys
 
 
 def test_a_run_joining_a_cluster_sends_the_recipe_env_to_the_workers(tmp_path) -> None:
-    from med_u1.training.cpu.smoke import cpu_smoke_plan
+    from med_u1.training.cpu.plan import cpu_plan
+    from med_u1.training.cpu.runs import cpu_run
 
-    plan = cpu_smoke_plan(tmp_path, extra_overrides=["+ray_kwargs.ray_init.address=10.0.0.1:6379"], prepare=False)
+    plan = cpu_plan(cpu_run("cpu-smoke"), tmp_path, None, ["+ray_kwargs.ray_init.address=10.0.0.1:6379"], prepare=False)
     ray_init = resolve_config(plan.overrides).ray_kwargs.ray_init
     assert ray_init.address == "10.0.0.1:6379"
     assert ray_init.num_cpus is None and "num_gpus" not in ray_init  # ray.init refuses them when joining
     env_vars = ray_init.runtime_env.env_vars
     assert env_vars.VERL_PLATFORM == "cpu" and env_vars.RAY_DEDUP_LOGS == "0"  # strings, as Ray requires
-    assert env_vars.VERL_FILE_LOGGER_PATH == str(tmp_path.resolve() / "metrics.jsonl")
 
 
 def test_a_run_starting_its_own_ray_is_unchanged_by_the_cluster_rules() -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from med_u1.training.cluster_watch import placement_path
-from med_u1.training.cpu import smoke as cpu_smoke
+from med_u1.training.cpu.plan import checkpoint_dir, read_step_metrics
 from two_nodes import TwoNodes, join_worker, train_on_two_nodes, two_nodes
 
 RUN_TIMEOUT_S = 1800
@@ -38,7 +38,7 @@ TWO_RANK_BATCHES = ("actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu
 
 
 def latest_checkpoint(work_dir: Path) -> int:
-    return int((cpu_smoke.checkpoint_dir(work_dir) / "latest_checkpointed_iteration.txt").read_text())
+    return int((checkpoint_dir(work_dir) / "latest_checkpointed_iteration.txt").read_text())
 
 
 def step_rows(console: str) -> list[int]:
@@ -62,12 +62,12 @@ def two_node_run(tmp_path_factory: pytest.TempPathFactory, shared_data_dir: Path
         first = train_on_two_nodes(cluster, args, "first", RUN_TIMEOUT_S, while_training=lambda: doctor_report(cluster))
         assert first.code == 0, first.output[-4000:]
         result = {
-            "work_dir": work_dir, "first": first, "steps": cpu_smoke.read_step_metrics(work_dir),
+            "work_dir": work_dir, "first": first, "steps": read_step_metrics(work_dir),
             "checkpoint": latest_checkpoint(work_dir), "placement": json.loads(placement_path(work_dir).read_text()),
         }
         resumed = train_on_two_nodes(cluster, [*args, "trainer.total_training_steps=3"], "resume", RUN_TIMEOUT_S)
         assert resumed.code == 0, resumed.output[-4000:]
-    return {**result, "resumed": resumed, "resumed_steps": cpu_smoke.read_step_metrics(work_dir),
+    return {**result, "resumed": resumed, "resumed_steps": read_step_metrics(work_dir),
             "resumed_checkpoint": latest_checkpoint(work_dir)}
 
 
@@ -107,7 +107,7 @@ def test_doctor_lists_both_nodes_with_their_cpus_and_gpus(two_node_run: dict) ->
 
 def wait_for_step(work_dir: Path, step: int, head, timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    while not (cpu_smoke.metrics_path(work_dir).is_file() and step in cpu_smoke.read_step_metrics(work_dir)):
+    while step not in read_step_metrics(work_dir):
         assert head.process.poll() is None, head.output()[-4000:]
         assert time.monotonic() < deadline, head.output()[-4000:]
         time.sleep(2)

@@ -16,12 +16,12 @@ import pytest
 
 from med_u1.errors import UserError
 from med_u1.training.cpu import smoke as cpu_smoke
+from med_u1.training.cpu.plan import read_step_metrics, train
 from med_u1.training.cpu.shm_sweep import SharedMemorySweeper
 from med_u1.verl_ext.hf_rollout import SYNC_ENV_VAR
 
 pytestmark = pytest.mark.usefixtures("vllm_installed")
 
-RECIPE = "cpu-smoke-vllm"
 RUN_TIMEOUT_S = 900
 PROBE_REWARD = Path(__file__).with_name("probe_reward.py")
 # As the hf rollout's weight-sync test: three steps at a large learning rate with a reward that
@@ -43,7 +43,7 @@ def run_watched(work_dir: Path, shared_data_dir: Path, overrides: tuple[str, ...
     the processes of this test mapped meanwhile (verl, Ray and vLLM run as its descendants)."""
     watch = SharedMemorySweeper(os.getpid()).start()
     try:
-        steps = cpu_smoke.run_cpu_smoke(work_dir, shared_data_dir, overrides, env, RUN_TIMEOUT_S, io.StringIO(), RECIPE)
+        steps = train(cpu_smoke.VLLM_RUN, work_dir, shared_data_dir, overrides, env, RUN_TIMEOUT_S, io.StringIO())
     except UserError:
         steps = None
     finally:
@@ -85,7 +85,7 @@ def test_a_failed_run_leaves_no_shared_memory_files_and_scored_with_med_u1(tmp_p
     work_dir = tmp_path / "run"
     steps, psm_files = run_watched(work_dir, shared_data_dir, (f"trainer.default_local_dir={blocker / 'checkpoints'}",))
     assert steps is None, "the run was expected to fail"
-    step_1 = cpu_smoke.read_step_metrics(work_dir)[1]
+    step_1 = read_step_metrics(work_dir)[1]
     for source in SOURCES:  # validation scored every data source with the med_u1 reward
         assert f"val-aux/{source}/format/mean@1" in step_1 and f"val-aux/{source}/length/mean@1" in step_1
     assert psm_files, "vLLM's engine mapped no psm_* files: nothing was checked"

@@ -22,10 +22,12 @@ from pathlib import Path
 from typing import Literal, Sequence
 
 from med_u1.errors import UserError
-from med_u1.training.launcher import LaunchPlan, merge_overrides, override_key
+from med_u1.training.launcher import WORKER_ENV_KEY, LaunchPlan, joining_overrides, merge_overrides, override_key
 from med_u1.training.metrics import Metrics, by_step, read_metrics_lines, trained
 
 logger = logging.getLogger(__name__)
+
+LOGGER_PATH_ENV = "VERL_FILE_LOGGER_PATH"
 
 FIRST_METRICS = "metrics.jsonl"
 LEDGER = "attempts.jsonl"
@@ -201,11 +203,15 @@ class RunFolder:
             handle.write(json.dumps(entry) + "\n")
 
     def attempt_plan(self, plan: LaunchPlan, start: Start, attempt: Attempt) -> LaunchPlan:
-        """``plan`` with the start's overrides and the attempt's own file-logger path."""
-        return LaunchPlan(
-            tuple(merge_overrides(plan.overrides, start.overrides)),
-            {**plan.env, "VERL_FILE_LOGGER_PATH": str(self.metrics_file(attempt.number))},
-        )
+        """``plan`` with the start's overrides and the attempt's own file-logger path.
+
+        On a Ray cluster the path also goes to the workers' ``runtime_env`` (replacing the one
+        the plan forwarded), since verl's file logger runs in a Ray actor there.
+        """
+        env = {**plan.env, LOGGER_PATH_ENV: str(self.metrics_file(attempt.number))}
+        overrides = [override for override in merge_overrides(plan.overrides, start.overrides)
+                     if override_key(override) != f"{WORKER_ENV_KEY}.{LOGGER_PATH_ENV}"]
+        return LaunchPlan(tuple(joining_overrides(overrides, env)), env)
 
     def remove_records(self, also: Sequence[Path] = ()) -> list[Path]:
         """Delete the run's checkpoints, metrics, ledger and log (and ``also``, inside the folder): ``--overwrite``."""

@@ -131,3 +131,17 @@ def test_overwrite_removes_the_run_s_records_and_nothing_outside_it(folder: RunF
     assert {path.name for path in removed} == {"checkpoints", "metrics.jsonl", "attempts.jsonl", "rollouts"}
     assert outside.is_dir() and (folder.root / "data").is_dir()
     assert folder.plan_start(2).action == "fresh"
+
+
+def test_an_attempt_on_a_ray_cluster_sends_its_own_metrics_path_to_the_workers(folder: RunFolder) -> None:
+    from med_u1.training.launcher import LaunchPlan, joining_overrides
+
+    env = {"VERL_PLATFORM": "cpu", "VERL_FILE_LOGGER_PATH": str(folder.root / "metrics.jsonl")}
+    plan = LaunchPlan(tuple(joining_overrides(["+ray_kwargs.ray_init.address=127.0.0.1:6379"], env)), env)
+    attempt(folder, Start("fresh", 0, 3), train_line(1, 0.1))
+    start = Start("resume", 1, 3)
+    second = folder.attempt_plan(plan, start, folder.begin(start))
+    forwarded = [o for o in second.overrides if "env_vars.VERL_FILE_LOGGER_PATH" in o]
+    assert forwarded == [f"+ray_kwargs.ray_init.runtime_env.env_vars.VERL_FILE_LOGGER_PATH="
+                         f"'{second.env['VERL_FILE_LOGGER_PATH']}'"]
+    assert second.env["VERL_FILE_LOGGER_PATH"] != env["VERL_FILE_LOGGER_PATH"]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
 from med_u1.errors import UserError
+from med_u1.evaluation.engine_exit import engines_exit_with_parent
 from med_u1.evaluation.sampling import Sampling, derived_seed
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ def load_tokenizer(model: str) -> Any:
 
 
 def context_length(model: str, max_model_len: int | None) -> int:
-    """Tokens of prompt and response the model is run with: ``--max_model_len``, else the
+    """Tokens of prompt and response the model is run with: ``--max-model-len``, else the
     model's ``max_position_embeddings`` (what vLLM derives for the models we evaluate)."""
     from transformers import AutoConfig
 
@@ -72,12 +73,12 @@ def context_length(model: str, max_model_len: int | None) -> int:
     own = getattr(config, "max_position_embeddings", None)
     if max_model_len is None:
         if own is None:
-            raise UserError(f"{model}: its config has no max_position_embeddings; give --max_model_len")
+            raise UserError(f"{model}: its config has no max_position_embeddings; give --max-model-len")
         return own
     if max_model_len < 2:
-        raise UserError("--max_model_len must be at least 2")
+        raise UserError("--max-model-len must be at least 2")
     if own is not None and max_model_len > own:
-        raise UserError(f"--max_model_len {max_model_len} exceeds the model's context of {own} tokens")
+        raise UserError(f"--max-model-len {max_model_len} exceeds the model's context of {own} tokens")
     return max_model_len
 
 
@@ -92,7 +93,7 @@ class EngineSettings:
     enforce_eager: bool = False
 
 
-#: KV cache on a CPU when neither --kv_cache_gib nor VLLM_CPU_KVCACHE_SPACE is given: vLLM's own
+#: KV cache on a CPU when neither --kv-cache-gib nor VLLM_CPU_KVCACHE_SPACE is given: vLLM's own
 #: default there reserves 92% of the host's RAM (its GPU share), which fails on a shared machine.
 CPU_DEFAULT_KV_CACHE_GIB = 2.0
 
@@ -109,23 +110,23 @@ def engine_arguments(model: str, settings: EngineSettings, context: int, seed: i
         kv_cache_gib = CPU_DEFAULT_KV_CACHE_GIB
     if kv_cache_gib is not None:
         if kv_cache_gib <= 0:
-            raise UserError(f"--kv_cache_gib must be positive, got {kv_cache_gib}")
+            raise UserError(f"--kv-cache-gib must be positive, got {kv_cache_gib}")
         arguments["kv_cache_memory_bytes"] = int(kv_cache_gib * 2**30)
     if settings.gpu_memory_utilization is not None:
         if not 0 < settings.gpu_memory_utilization <= 1:
-            raise UserError(f"--gpu_memory_utilization must be in (0, 1], got {settings.gpu_memory_utilization}")
+            raise UserError(f"--gpu-memory-utilization must be in (0, 1], got {settings.gpu_memory_utilization}")
         arguments["gpu_memory_utilization"] = settings.gpu_memory_utilization
     return arguments
 
 
-#: Requests per generation call when --batch_size is not given.
+#: Requests per generation call when --batch-size is not given.
 DEFAULT_BATCH_SIZES = {"hf": 8, "vllm": 256}
 
 
 def make_backend(name: str, model: str, sampling: Sampling, batch_size: int, context: int, engine: EngineSettings) -> Any:
     """The backend object for ``--backend``."""
     if batch_size < 1:
-        raise UserError("--batch_size must be at least 1")
+        raise UserError("--batch-size must be at least 1")
     if name == "hf":
         return HFBackend(model, sampling, batch_size, context)
     if name == "vllm":
@@ -152,8 +153,6 @@ class HFBackend:
         import torch
         from transformers import AutoModelForCausalLM
 
-        if batch_size < 1:
-            raise UserError("--batch-size must be at least 1")
         self.sampling, self.batch_size, self.context = sampling, batch_size, context
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
         self.tokenizer = load_tokenizer(model)
@@ -231,7 +230,8 @@ class VLLMBackend:
         self.sampling, self.chunk_size = sampling, chunk_size
         arguments = engine_arguments(model, engine, context, sampling.seed, on_cpu=not torch.cuda.is_available())
         logger.info("starting vLLM: %s", arguments)
-        self.llm = LLM(**arguments)
+        with engines_exit_with_parent():  # a killed run leaves no engine behind
+            self.llm = LLM(**arguments)
         self.tokenizer = self.llm.get_tokenizer()
 
     def generate(self, requests: Sequence[Request], done: set) -> Iterator[tuple[Request, Output]]:

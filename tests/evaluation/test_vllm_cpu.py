@@ -18,6 +18,7 @@ import pytest
 from med_u1.cli import main as medu1_main
 from med_u1.evaluation.items import load_items
 from med_u1.evaluation.rundir import key_of
+from med_u1.training.cpu.shm_sweep import mapped_files
 from med_u1.training.cpu.tiny_model import TinyModelSpec, build_tiny_model
 from med_u1.training.cpu.warm_start import WarmStartSpec, warm_start
 from test_eval_command import eval_argv, read_jsonl, start_eval, wait_for_lines
@@ -103,11 +104,14 @@ def test_a_killed_vllm_run_loses_at_most_the_chunk_in_flight(runs: dict[str, Pat
     generations = resumed / "generations.jsonl"
     wait_for_lines(process, generations, CHUNK, seconds=1200)  # vLLM's start-up (graph compilation) included
     engine = psutil.Process(process.pid).children(recursive=True)
+    engine_shm = {path for child in engine for path in mapped_files(child.pid)}
     process.send_signal(signal.SIGKILL)
     process.wait()
-    for child in engine:  # vLLM's engine processes outlive a killed parent: end them, as a user would
+    _, left = psutil.wait_procs(engine, timeout=120)
+    for child in left:
         child.kill()
-    psutil.wait_procs(engine, timeout=60)
+    assert engine and not left, "vLLM's engine processes should end with the killed run"
+    assert engine_shm and not any(path.exists() for path in engine_shm)
     whole = (runs["vllm"] / "generations.jsonl").read_bytes()
     written = generations.read_bytes().count(b"\n")
     assert CHUNK <= written < whole.count(b"\n")

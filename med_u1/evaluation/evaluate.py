@@ -67,7 +67,7 @@ def distribution_of(module: str) -> str | None:
 
 
 def batch_size_of(options: EvalOptions) -> int:
-    """``--batch_size``, or the backend's default."""
+    """``--batch-size``, or the backend's default."""
     return options.batch_size if options.batch_size is not None else DEFAULT_BATCH_SIZES[options.backend]
 
 
@@ -194,7 +194,7 @@ def plan_generations(options: EvalOptions, items: dict[str, list[Item]], done: s
     if overlong:
         counts = ", ".join(f"{name} {count}" for name, count in overlong.items())
         logger.warning("%d prompt(s) longer than the model's context of %d tokens are skipped, not generated or "
-                       "scored (%s); --max_model_len sets the context", sum(overlong.values()), context, counts)
+                       "scored (%s); --max-model-len sets the context", sum(overlong.values()), context, counts)
     return plan, overlong
 
 

@@ -75,5 +75,5 @@ def test_a_cpu_gets_a_kv_cache_size_and_the_flags_override_it(monkeypatch) -> No
     assert (asked["dtype"], asked["enforce_eager"], asked["max_model_len"]) == ("float32", True, 512)
     monkeypatch.setenv("VLLM_CPU_KVCACHE_SPACE", "3")  # vLLM's own CPU setting is left to vLLM
     assert "kv_cache_memory_bytes" not in engine_arguments("m", EngineSettings(), 512, 0, on_cpu=True)
-    with pytest.raises(UserError, match="--kv_cache_gib must be positive"):
+    with pytest.raises(UserError, match="--kv-cache-gib must be positive"):
         engine_arguments("m", EngineSettings(kv_cache_gib=0), 512, 0, on_cpu=True)

@@ -47,6 +47,30 @@ def lost_node_path(run_dir: Path) -> Path:
     return Path(run_dir) / LOST_NODE_FILE
 
 
+def local_actor_pids(run_dir: Path) -> list[int]:
+    """Process ids of the run's actors that run on this machine, from ``placement.json`` (none before it exists).
+
+    A node is on this machine when its address is one of this machine's; a process counts only
+    while it is still a Ray worker (a reused process id is someone else's).
+    """
+    import psutil
+
+    try:
+        placement = json.loads(placement_path(run_dir).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    here = {address.address for addresses in psutil.net_if_addrs().values() for address in addresses}
+    local_nodes = {node["node_id"] for node in placement.get("nodes", []) if node.get("address") in here}
+    pids = []
+    for actor in placement.get("actors", []):
+        if actor.get("node_id") in local_nodes and actor.get("pid"):
+            with contextlib.suppress(psutil.Error):
+                command = psutil.Process(actor["pid"]).cmdline()
+                if command and command[0].startswith("ray::"):
+                    pids.append(actor["pid"])
+    return pids
+
+
 def node_record(node: dict) -> dict:
     resources = node.get("Resources", {})
     return {"node_id": node["NodeID"], "address": node.get("NodeManagerAddress"),
@@ -192,6 +216,7 @@ def watching(address: str | None, trainer: subprocess.Popen, run_dir: Path, log:
         yield
         return
     lost_node_path(run_dir).unlink(missing_ok=True)
+    placement_path(run_dir).unlink(missing_ok=True)  # an earlier attempt's actors are not this one's
     command = [sys.executable, "-m", __name__, "--address", address, "--driver-pid", str(trainer.pid),
                "--run-dir", str(run_dir)]
     watcher = subprocess.Popen(command, stdout=log, stderr=log)

@@ -10,6 +10,7 @@ minutes on 2 cores.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ import pytest
 
 from med_u1.training.cluster_watch import placement_path
 from med_u1.training.cpu.plan import checkpoint_dir, read_step_metrics
+from med_u1.training.cpu.shm_sweep import SharedMemorySweeper
 from two_nodes import TwoNodes, join_worker, train_on_two_nodes, two_nodes
 
 RUN_TIMEOUT_S = 1800
@@ -134,3 +136,25 @@ def test_a_lost_node_stops_the_run_with_one_line_and_the_same_command_resumes(
     assert back.code == 0, back.output[-4000:]
     assert latest_checkpoint(work_dir) == 3
     assert 1 not in step_rows(back.output) and 3 in step_rows(back.output)  # resumed, not trained from the start  # resumed, not trained from the start
+
+
+def test_the_vllm_rollout_trains_on_both_nodes(vllm_installed: None, tmp_path: Path, shared_data_dir: Path) -> None:
+    """cpu-smoke-vllm on the two nodes: verl's vLLM rollout with one engine per node, synced after
+    each update, and no /dev/shm file of the engines left once the run is over."""
+    work_dir = tmp_path / "run"
+    args = ["--output-dir", str(work_dir), "--shared-data", str(shared_data_dir), *TWO_RANK_BATCHES]
+    observer = SharedMemorySweeper(os.getpid()).start()  # the nodes' processes descend from this test
+    try:
+        with two_nodes(tmp_path) as cluster:
+            run = train_on_two_nodes(cluster, args, "vllm", RUN_TIMEOUT_S, recipe="cpu-smoke-vllm")
+    finally:
+        engine_files = {path for path in observer.stop() if path.name.startswith("psm_")}
+    assert run.code == 0, run.output[-4000:]
+    assert engine_files and not [path for path in engine_files if path.exists()]
+    placement = json.loads(placement_path(work_dir).read_text())
+    engines = [actor for actor in placement["actors"] if actor["role"].startswith("vLLM")]
+    assert {actor["node_id"] for actor in engines} == set(run.node_ids), placement["actors"]
+    steps = read_step_metrics(work_dir)
+    assert sorted(steps) == [1, 2] and all(ONE_NODE_KEYS <= set(metrics) for metrics in steps.values())
+    assert max(metrics["training/rollout_probs_diff_max"] for metrics in steps.values()) < 1e-3
+    assert latest_checkpoint(work_dir) == 2

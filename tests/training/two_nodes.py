@@ -145,11 +145,12 @@ class TwoNodes:
         return {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(self.token),
                 "RAY_ADDRESS": self.address}
 
-    def start_head(self, train_args: list[str], log_name: str = "head.log", attempts: int = 4) -> Node:
-        """Start the head (which trains once the worker joined); again if its Ray fails to start."""
+    def start_head(self, train_args: list[str], log_name: str = "head.log", attempts: int = 4,
+                   recipe: str = "cpu-smoke") -> Node:
+        """Start the head (which trains ``recipe`` once the worker joined); again if its Ray fails to start."""
         for attempt in range(1, attempts + 1):
             env = {**self.node_env("head"), **{key: str(port) for key, port in self.head_ports.items()}}
-            node = Node("head", env, ["cpu-smoke", *train_args], self.root / f"{attempt}-{log_name}")
+            node = Node("head", env, [recipe, *train_args], self.root / f"{attempt}-{log_name}")
             self.nodes.append(node)
             deadline = time.monotonic() + 180
             # Until the head's node is fully up: a worker starting beside a starting head is more
@@ -217,10 +218,10 @@ def join_worker(cluster: TwoNodes, head: Node, name: str, timeout: float, attemp
 
 def train_on_two_nodes(
     cluster: TwoNodes, train_args: list[str], name: str, timeout: float,
-    while_training: Callable[[], object] | None = None,
+    while_training: Callable[[], object] | None = None, recipe: str = "cpu-smoke",
 ) -> TrainingRun:
-    """Start the head (which trains) and the worker, wait for the training, stop both."""
-    head = cluster.start_head(train_args, f"{name}-head.log")
+    """Start the head (which trains ``recipe``) and the worker, wait for the training, stop both."""
+    head = cluster.start_head(train_args, f"{name}-head.log", recipe=recipe)
     worker = None
     try:
         worker = join_worker(cluster, head, name, timeout)

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Callable, TextIO
 
-from med_u1.training.cluster_watch import watching
+from med_u1.training.cluster_watch import local_actor_pids, watching
 from med_u1.training.cpu.shm_sweep import SharedMemorySweeper
 from med_u1.training.launcher import LaunchPlan, cluster_address, override_key
 from med_u1.training.metrics import MetricsTail
@@ -78,9 +78,12 @@ def run_logged(
             plan.command, env={**os.environ, **plan.env}, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,  # Ray's children go with it on a timeout
         )
+        address = cluster_address(plan.overrides)
         cluster_watch = contextlib.ExitStack()  # on a Ray cluster: placement.json, stop on a lost node
-        cluster_watch.enter_context(watching(cluster_address(plan.overrides), process, cwd, log))
-        sweeper = SharedMemorySweeper(process.pid).start()  # vLLM's /dev/shm files go when the run ends
+        cluster_watch.enter_context(watching(address, process, cwd, log))
+        # vLLM's /dev/shm files go when the run ends (on a cluster: those of this machine's actors)
+        actors_here = (lambda: local_actor_pids(cwd)) if address else tuple
+        sweeper = SharedMemorySweeper(process.pid, extra_roots=actors_here).start()
         bar = tqdm(total=total_steps(plan), desc="training", unit="step", file=console, leave=False, disable=None,
                    bar_format="{desc}: {n_fmt}/{total_fmt} steps |{bar:20}| {elapsed}{postfix}")
         bar.set_postfix_str("starting Ray and the workers")

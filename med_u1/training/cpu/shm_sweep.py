@@ -6,7 +6,9 @@ them unlink those, so every CPU run with ``rollout.name=vllm`` left about 400 MB
 after a crash. The files have random names and the machine may run other jobs that use
 ``/dev/shm``, so ownership is observed, not guessed: while the run lives, a thread notes the
 ``/dev/shm`` files mapped by the trainer process and its descendants (Ray's processes, the vLLM
-server and engine); when the run ends, the noted files still on disk are removed.
+server and engine); when the run ends, the noted files still on disk are removed. On a Ray
+cluster the run's actors are not the trainer's descendants (each node's Ray starts them): the
+actors of the run on this machine (``extra_roots``) are watched too.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import Callable, Iterable
 
 import psutil
 
@@ -49,10 +52,13 @@ def process_tree(pid: int) -> list[int]:
 
 
 class SharedMemorySweeper:
-    """Context manager: note what ``pid``'s process tree maps in ``directory``; remove what is left at exit."""
+    """Context manager: note what ``pid``'s process tree maps in ``directory``, and the trees of
+    ``extra_roots()`` (asked at each scan); remove what is left at exit."""
 
-    def __init__(self, pid: int, directory: Path = SHM_DIR, interval: float = SCAN_SECONDS):
+    def __init__(self, pid: int, directory: Path = SHM_DIR, interval: float = SCAN_SECONDS,
+                 extra_roots: Callable[[], Iterable[int]] = tuple):
         self.pid = pid
+        self.extra_roots = extra_roots
         self.directory = directory
         self.interval = interval
         self.seen: set[Path] = set()
@@ -61,8 +67,9 @@ class SharedMemorySweeper:
         self._thread = threading.Thread(target=self._watch, name="shm-sweeper", daemon=True)
 
     def scan(self) -> None:
-        for pid in process_tree(self.pid):
-            self.seen |= mapped_files(pid, self.directory)
+        for root in (self.pid, *self.extra_roots()):
+            for pid in process_tree(root):
+                self.seen |= mapped_files(pid, self.directory)
 
     def _watch(self) -> None:
         while not self._stop.is_set():

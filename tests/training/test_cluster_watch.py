@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 
+import psutil
+
 from med_u1.training.cluster_watch import local_actor_pids, placement_path, write_json
+
+
+def titled_as_ray_worker(pid: int, timeout: float = 30) -> None:
+    """Until bash has replaced itself with the titled process."""
+    deadline = time.monotonic() + timeout
+    while not psutil.Process(pid).cmdline()[:1] or not psutil.Process(pid).cmdline()[0].startswith("ray::"):
+        assert time.monotonic() < deadline, psutil.Process(pid).cmdline()
+        time.sleep(0.05)
 
 
 def test_only_ray_workers_on_nodes_of_this_machine_are_watched(tmp_path: Path) -> None:
@@ -14,6 +25,8 @@ def test_only_ray_workers_on_nodes_of_this_machine_are_watched(tmp_path: Path) -
     worker = subprocess.Popen(["bash", "-c", "exec -a ray::vLLMHttpServer sleep 60"])
     remote = subprocess.Popen(["bash", "-c", "exec -a ray::WorkerDict sleep 60"])
     try:
+        for process in (worker, remote):
+            titled_as_ray_worker(process.pid)
         write_json(placement_path(tmp_path), {
             "nodes": [{"node_id": "here", "address": "127.0.0.1"}, {"node_id": "there", "address": "192.0.2.200"}],
             "actors": [

@@ -3,12 +3,15 @@
 The nodes are a head and a worker on 127.0.0.1, each with its own ports, Ray folder, token file
 of the test's own and one logical GPU (the CPU platform trains on it): ``trainer.nnodes=2``,
 one device per node. One two-node run and its resume are shared by the placement, metrics,
-checkpoint and doctor tests; the lost-node test runs its own three short steps. Each run takes
-minutes on 2 cores.
+checkpoint, shared-memory and doctor tests: with verl's vLLM rollout where vLLM is installed (as
+in CI, and as GPU recipes run), else with the hf rollout. The lost-node test runs its own three
+short steps with the hf rollout, so CI runs both rollouts on two nodes. Each run takes minutes on
+2 cores.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -34,6 +37,19 @@ ONE_NODE_KEYS = {"critic/score/mean", "actor/pg_loss", "timing_s/step", "trainin
 }
 
 
+#: The shared run's recipe and the Ray actor class of its rollout engine, by whether vLLM is installed.
+SHARED_RUN = {True: ("cpu-smoke-vllm", "vLLMHttpServer"), False: ("cpu-smoke", "HFRolloutServer")}
+VLLM_IN_CI = "CI runs the shared two-node run with vLLM: install it (scripts/install_cpu_vllm.sh)"
+
+
+def shared_run_recipe() -> tuple[str, str]:
+    """(recipe, rollout actor) of the shared two-node run."""
+    has_vllm = importlib.util.find_spec("vllm") is not None
+    if not has_vllm and os.environ.get("CI"):
+        pytest.fail(VLLM_IN_CI)
+    return SHARED_RUN[has_vllm]
+
+
 # Two ranks share the 4 responses of a step: 2 each, so micro-batches of 2 (one node runs 4).
 TWO_RANK_BATCHES = ("actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=2",
                     "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=2")
@@ -56,21 +72,29 @@ def doctor_report(cluster: TwoNodes) -> str:
 
 @pytest.fixture(scope="module")
 def two_node_run(tmp_path_factory: pytest.TempPathFactory, shared_data_dir: Path) -> dict:
-    """cpu-smoke on two nodes (2 steps, checkpoint at 2), then the same command with 3 steps (resumes)."""
+    """The shared recipe on two nodes (2 steps, checkpoint at 2), then the same command with 3 steps
+    (resumes); meanwhile the /dev/shm files of the nodes' processes (all descend from this test)."""
+    recipe, rollout = shared_run_recipe()
     root = tmp_path_factory.mktemp("multinode")
     work_dir = root / "run"
     args = ["--output-dir", str(work_dir), "--shared-data", str(shared_data_dir), *TWO_RANK_BATCHES]
-    with two_nodes(root) as cluster:
-        first = train_on_two_nodes(cluster, args, "first", RUN_TIMEOUT_S, while_training=lambda: doctor_report(cluster))
-        assert first.code == 0, first.output[-4000:]
-        result = {
-            "work_dir": work_dir, "first": first, "steps": read_step_metrics(work_dir),
-            "checkpoint": latest_checkpoint(work_dir), "placement": json.loads(placement_path(work_dir).read_text()),
-        }
-        resumed = train_on_two_nodes(cluster, [*args, "trainer.total_training_steps=3"], "resume", RUN_TIMEOUT_S)
-        assert resumed.code == 0, resumed.output[-4000:]
+    observer = SharedMemorySweeper(os.getpid()).start()
+    try:
+        with two_nodes(root) as cluster:
+            first = train_on_two_nodes(cluster, args, "first", RUN_TIMEOUT_S,
+                                       while_training=lambda: doctor_report(cluster), recipe=recipe)
+            assert first.code == 0, first.output[-4000:]
+            result = {
+                "rollout": rollout, "work_dir": work_dir, "first": first, "steps": read_step_metrics(work_dir),
+                "checkpoint": latest_checkpoint(work_dir), "placement": json.loads(placement_path(work_dir).read_text()),
+            }
+            resumed = train_on_two_nodes(cluster, [*args, "trainer.total_training_steps=3"], "resume", RUN_TIMEOUT_S,
+                                         recipe=recipe)
+            assert resumed.code == 0, resumed.output[-4000:]
+    finally:
+        shared_memory = {path for path in observer.stop() if path.name.startswith("psm_")}
     return {**result, "resumed": resumed, "resumed_steps": read_step_metrics(work_dir),
-            "resumed_checkpoint": latest_checkpoint(work_dir)}
+            "resumed_checkpoint": latest_checkpoint(work_dir), "shared_memory": shared_memory}
 
 
 def test_the_workers_span_both_nodes(two_node_run: dict) -> None:
@@ -81,8 +105,9 @@ def test_the_workers_span_both_nodes(two_node_run: dict) -> None:
     workers = [actor for actor in placement["actors"] if actor["role"] == "WorkerDict"]
     assert {actor["node_id"] for actor in workers} == {head, worker}  # one actor/rollout worker per node
     assert all(isinstance(actor["pid"], int) and actor["pid"] > 0 for actor in placement["actors"])
-    roles = {actor["role"] for actor in placement["actors"]}
-    assert {"TaskRunnerV1", "HFRolloutServer"} <= roles
+    engines = [actor for actor in placement["actors"] if actor["role"] == two_node_run["rollout"]]
+    assert {actor["node_id"] for actor in engines} == {head, worker}  # one rollout engine per node
+    assert "TaskRunnerV1" in {actor["role"] for actor in placement["actors"]}
 
 
 def test_step_metrics_have_the_one_node_runs_keys(two_node_run: dict) -> None:
@@ -90,6 +115,7 @@ def test_step_metrics_have_the_one_node_runs_keys(two_node_run: dict) -> None:
     assert sorted(steps) == [1, 2]
     for metrics in steps.values():
         assert ONE_NODE_KEYS <= set(metrics)
+        assert metrics["training/rollout_probs_diff_max"] < 1e-3  # the rollout serves the trained weights
 
 
 def test_a_checkpoint_is_written_and_the_run_resumes_from_it(two_node_run: dict) -> None:
@@ -138,23 +164,9 @@ def test_a_lost_node_stops_the_run_with_one_line_and_the_same_command_resumes(
     assert 1 not in step_rows(back.output) and 3 in step_rows(back.output)  # resumed, not trained from the start  # resumed, not trained from the start
 
 
-def test_the_vllm_rollout_trains_on_both_nodes(vllm_installed: None, tmp_path: Path, shared_data_dir: Path) -> None:
-    """cpu-smoke-vllm on the two nodes: verl's vLLM rollout with one engine per node, synced after
-    each update, and no /dev/shm file of the engines left once the run is over."""
-    work_dir = tmp_path / "run"
-    args = ["--output-dir", str(work_dir), "--shared-data", str(shared_data_dir), *TWO_RANK_BATCHES]
-    observer = SharedMemorySweeper(os.getpid()).start()  # the nodes' processes descend from this test
-    try:
-        with two_nodes(tmp_path) as cluster:
-            run = train_on_two_nodes(cluster, args, "vllm", RUN_TIMEOUT_S, recipe="cpu-smoke-vllm")
-    finally:
-        engine_files = {path for path in observer.stop() if path.name.startswith("psm_")}
-    assert run.code == 0, run.output[-4000:]
-    assert engine_files and not [path for path in engine_files if path.exists()]
-    placement = json.loads(placement_path(work_dir).read_text())
-    engines = [actor for actor in placement["actors"] if actor["role"].startswith("vLLM")]
-    assert {actor["node_id"] for actor in engines} == set(run.node_ids), placement["actors"]
-    steps = read_step_metrics(work_dir)
-    assert sorted(steps) == [1, 2] and all(ONE_NODE_KEYS <= set(metrics) for metrics in steps.values())
-    assert max(metrics["training/rollout_probs_diff_max"] for metrics in steps.values()) < 1e-3
-    assert latest_checkpoint(work_dir) == 2
+
+def test_no_shared_memory_file_of_the_run_is_left(two_node_run: dict) -> None:
+    files = two_node_run["shared_memory"]
+    if two_node_run["rollout"] == "vLLMHttpServer":
+        assert files, "vLLM's engines map /dev/shm files: the observer should have seen them"
+    assert not [path for path in files if path.exists()]

@@ -92,7 +92,7 @@ def run_demo(args: argparse.Namespace) -> int:
     print(per_task_table(default_rows, medu1_rows))
     if not args.no_train:
         run_training(args.work_dir)
-    print("\nTo watch the policy learn (validation accuracy from chance to most right, on 2 CPU cores): medu1 train --recipe cpu-learn")
+    print("\nTo watch the policy learn (validation accuracy from chance to half or more right, on 2 CPU cores): medu1 train --recipe cpu-learn")
     return 0
 
 

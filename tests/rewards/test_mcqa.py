@@ -4,6 +4,7 @@ import pytest
 
 from med_u1.rewards import compute_score
 from med_u1.rewards.contract import Reference, RewardConfig
+from med_u1.rewards.default import MAX_BARE_LINE_CHARS
 from med_u1.rewards.mcqa import clean_options, options_from_prompt, parse_choice, verify_mcqa
 
 LETTERS = tuple("ABCDEFGHIJ")
@@ -99,3 +100,41 @@ def test_lower_case_letters_changes_of_mind_and_conjunctions_on_real_questions(m
             assert result["acc"] == float(expected), (record["uid"], answer)
             checked += 1
     assert checked == 9 * len(mcqa_dev_records) >= 3600
+
+
+def untagged_forms(truth: str, other: str, options: dict[str, str]) -> dict[str, bool]:
+    """Untagged answers that quote an option's own text, as instruct models write them, and their verdicts."""
+    chosen, others = options[truth], options[other]
+    listing = "\n".join(f"{label}: {text}" for label, text in options.items())
+    return {
+        f"{truth}: {chosen}": True,
+        f"{truth}. {chosen}": True,
+        f"({truth}) {chosen}": True,
+        f"**{truth}. {chosen}**": True,
+        f"{truth.lower()}) {chosen}": True,
+        f"{truth}: {chosen}\n\nExplanation: {other} ({others}) does not fit the history.": True,
+        f"{truth}: {chosen}\nOption {other} does not fit the history.": True,
+        f"Looking at the history and the findings.\n\n{truth}: {chosen}": True,
+        f"{truth}: {chosen}. This option is correct because it fits the history.": True,
+        f"{other}: {others}\n\nWait, that does not fit.\n\n{truth}: {chosen}": True,
+        f"{other}: {chosen}": False,
+        f"{truth}: {others}": False,
+        listing: False,
+    }
+
+
+def test_untagged_choices_quoting_their_option_text_on_real_questions(mcqa_dev_records):
+    """Baselines answer untagged with a letter and its option's exact text; every such form is read
+    however long the text and whatever words it holds (commas, "and", "or", "with", "to", quotes)."""
+    checked = long_choices = 0
+    for record in mcqa_dev_records:
+        options = options_from_prompt(record["raw"]["prompt"][-1]["content"])
+        truth = record["ground_truth"]
+        other = next(label for label in options if label != truth)
+        long_choices += len(f"{truth}: {options[truth]}") > MAX_BARE_LINE_CHARS
+        for answer, expected in untagged_forms(truth, other, options).items():
+            result = compute_score(record["data_source"], answer, truth, {"options": options}, answer_from="any")
+            assert result["acc"] == float(expected), (record["uid"], answer)
+            checked += 1
+    assert checked == 13 * len(mcqa_dev_records) >= 5200
+    assert long_choices >= 100  # longer than a bare last line may be: these were once unparseable

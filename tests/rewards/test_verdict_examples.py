@@ -34,6 +34,17 @@ def test_multiple_choice_examples(answer, verdict, why):
         assert compute_score("MedQA", answered(answer), "A", info)["acc"] == (verdict == "correct"), (answer, info)
 
 
+UNTAGGED_OPTIONS = {"A": "Prescribing desmopressin", "B": "Reassuring the parents and use of an enuresis alarm",
+                    "C": "Imipramine at bedtime, with a review in two weeks",
+                    "D": "Referral to a paediatric urologist or nephrologist"}
+
+
+@pytest.mark.parametrize("response,verdict,why", table("untagged"))
+def test_untagged_examples(response, verdict, why):
+    result = compute_score("MedIQ", response, "B", {"options": UNTAGGED_OPTIONS}, answer_from="any")
+    assert result["acc"] == (verdict == "correct"), response
+
+
 @pytest.mark.parametrize("answer,verdict,why", table("pubmedqa"))
 def test_pubmedqa_examples(answer, verdict, why):
     assert compute_score("PubMedQA", answered(answer), "yes")["acc"] == (verdict == "correct")
@@ -58,6 +69,5 @@ def test_format_examples(response, format_ok, why):
 
 
 def test_every_table_has_rows():
-    assert {name: len(table(name)) > 3 for name in ("mcqa", "pubmedqa", "calc", "format")} == dict.fromkeys(
-        ("mcqa", "pubmedqa", "calc", "format"), True
-    )
+    names = ("mcqa", "untagged", "pubmedqa", "calc", "format")
+    assert {name: len(table(name)) > 3 for name in names} == dict.fromkeys(names, True)

@@ -4,8 +4,11 @@ Flags are registered with dashes (``--num-tokens``, as pip and huggingface-cli s
 The parser accepts each flag with underscores as well (``--num_tokens``, as Med-U1's own
 scripts spell its data builder flags), so command lines written either way keep working;
 ``--help`` shows the registered spelling only. An unknown flag is an error that names the
-closest valid one. Sub-command parsers inherit the class (argparse builds them with the
-parent's class), so a flag added to any command later follows the same rules.
+closest valid one. A flag whose ``choices`` are a :class:`~med_u1.registry.Registry`
+(``choices=RECIPES``) takes its names and aliases, and an unknown name stops the command with
+the registry's one error line, as a command that looks the name up itself reports it.
+Sub-command parsers inherit the class (argparse builds them with the parent's class), so a
+flag added to any command later follows the same rules.
 """
 
 from __future__ import annotations
@@ -13,10 +16,14 @@ from __future__ import annotations
 import argparse
 import difflib
 import sys
-from typing import Sequence
+from typing import Any, Sequence
+
+from med_u1.registry import Registry, UnknownName
 
 #: The closest flag is suggested when it is at least this similar (difflib's ratio).
 SUGGESTION_CUTOFF = 0.6
+#: Exit status of a command line that cannot run (argparse's, and the CLI's for a user error).
+USAGE_ERROR_STATUS = 2
 
 
 def dashed(flag: str) -> str:
@@ -90,6 +97,20 @@ class FlagParser(argparse.ArgumentParser):
         namespace, extras = self.parse_known_args(args, namespace)
         self.reject_unknown(extras)
         return namespace
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        """Check a value against the flag's choices; a Registry's unknown name is its one-line error.
+
+        ``medu1: error: unknown recipe 'cpu-smok' (did you mean 'cpu-smoke'?); known recipes: ...``,
+        exit status 2, the same line the CLI prints when a command looks the name up itself.
+        """
+        if not isinstance(action.choices, Registry):
+            super()._check_value(action, value)
+            return
+        try:
+            action.choices.canonical(value)
+        except UnknownName as error:
+            self.exit(USAGE_ERROR_STATUS, f"{self.prog.split()[0]}: error: {error}\n")
 
     def reject_unknown(self, extras: Sequence[str]) -> None:
         """Exit with argparse's usage error when ``extras`` is not empty, naming the closest flag of each."""

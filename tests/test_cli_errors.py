@@ -80,6 +80,21 @@ CASES = [
     Case("train-batch-not-divisible", ("train", "--preset", "l1-exact", "--dry-run", "--gpus-per-node", "3"),
          ("train_batch_size x rollout.n", "does not divide", "3 x 1 = 3")),
     Case("train-wandb-without-login", (*GPU_DRY_RUN, "trainer.logger=[console,wandb]"), ("wandb login", "WANDB_MODE")),
+    # names a registry does not know: the registry's line with the closest name, whether the command looks the
+    # name up itself or the flag chooses among the registry's names
+    Case("train-unknown-recipe", ("train", "--recipe", "cpu-smok"),
+         ("unknown recipe 'cpu-smok' (did you mean 'cpu-smoke'?)", "known recipes: cpu-smoke,")),
+    Case("train-unknown-recipe-old-flag", ("train", "--preset", "medu1-grpo-nobudgt"),
+         ("unknown recipe 'medu1-grpo-nobudgt' (did you mean 'medu1-grpo-nobudget'?)",)),
+    Case("score-unknown-reward-preset", ("score", "--input", "{tmp}/rows.jsonl", "--reward-preset", "medu"),
+         ("unknown reward preset 'medu' (did you mean 'medu1'?)", "known reward presets")),
+    Case("eval-unknown-sampling", ("eval", "--model", "m", "--data", "{tmp}", "--out", "{tmp}/out", "--sampling", "gredy"),
+         ("unknown sampling preset 'gredy' (did you mean 'greedy'?)",)),
+    Case("data-unknown-template", ("data", "build", "--dataset", "medqa", "--input", str(MEDQA), "--template", "medu",
+                                   "--local_dir", "{tmp}/out"), ("unknown prompt template 'medu' (did you mean 'medu1'?)",)),
+    Case("data-unknown-dataset", ("data", "build", "--dataset", "medq", "--input", str(MEDQA), "--local_dir", "{tmp}/out"),
+         ("unknown dataset 'medq' (did you mean 'medqa'?)", "known datasets")),
+    Case("doctor-unknown-recipe", ("doctor", "--recipe", "cpu-smok"), ("unknown recipe 'cpu-smok' (did you mean 'cpu-smoke'?)",)),
     # mixes
     Case("data-mix-unknown-dataset", ("data", "build", "--mix", "medqa:2,bogus:1", "--input", f"medqa={MEDQA}",
                                       "--local_dir", "{tmp}/out"), ("unknown dataset 'bogus'", "known datasets")),

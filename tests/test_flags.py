@@ -10,8 +10,14 @@ import argparse
 import pytest
 
 from med_u1.cli import build_parser
+from med_u1.data.prompts import TEMPLATES
+from med_u1.data.sources import SOURCES
+from med_u1.evaluation.benchmarks import BENCHMARKS
+from med_u1.evaluation.sampling import PRESETS as SAMPLING_PRESETS
 from med_u1.flags import FlagParser
+from med_u1.registry import Registry
 from med_u1.rewards import PRESETS as REWARD_PRESETS
+from med_u1.training.recipes import RECIPES
 
 
 def commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], argparse.ArgumentParser]:
@@ -88,6 +94,16 @@ def test_an_unknown_flag_names_the_closest_valid_one(capsys: pytest.CaptureFixtu
         parse("demo", "--zzzz")
     err = capsys.readouterr().err
     assert "unrecognized arguments: --zzzz" in err and "did you mean" not in err
+
+
+@pytest.mark.parametrize("path", list(COMMANDS), ids=[" ".join(path) for path in COMMANDS])
+def test_a_flag_choosing_among_registered_names_takes_the_registry_itself(path: tuple[str, ...]) -> None:
+    """``choices=RECIPES``, not ``sorted(RECIPES)``: a typo then gets the registry's did-you-mean line."""
+    registries = (RECIPES, REWARD_PRESETS, SAMPLING_PRESETS, TEMPLATES, SOURCES, BENCHMARKS)
+    for action in COMMANDS[path]._actions:
+        if action.choices is not None and not isinstance(action.choices, Registry):
+            listed = set(action.choices)
+            assert all(listed != set(registry) for registry in registries), (path, action.option_strings)
 
 
 def test_names_say_what_they_choose_and_old_names_still_work() -> None:

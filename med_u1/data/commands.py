@@ -51,7 +51,7 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
 
     out = parser.add_argument_group("output")
     out.add_argument("--local-dir", type=Path, default=DEFAULT_LOCAL_DIR)
-    out.add_argument("--template", default="medu1", choices=list(prompts.TEMPLATES))
+    out.add_argument("--template", default="medu1", choices=prompts.TEMPLATES)
     out.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"seed of budgets and mixes (default {DEFAULT_SEED})")
 
     budget = parser.add_argument_group("thinking budget (Med-U1 flags; default: exact N in 100..2000)")

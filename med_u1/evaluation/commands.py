@@ -99,7 +99,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--split", default="test", help="split suffix of the files in --data folders (default test)")
     parser.add_argument("--backend", default="hf", choices=BACKENDS,
                         help="hf (transformers) or vllm (GPUs: scripts/install_gpu.sh; CPU: scripts/install_cpu_vllm.sh)")
-    parser.add_argument("--sampling", "--preset", dest="sampling", default="greedy", choices=sorted(PRESETS),
+    parser.add_argument("--sampling", "--preset", dest="sampling", default="greedy", choices=PRESETS,
                         help="sampling preset: greedy (T 0) or medu1 (T 0.2, top_p 0.95, 2048 tokens); flags override it")
     parser.add_argument("--n", type=int, help="samples per item (pass@k, maj@k)")
     parser.add_argument("--temperature", type=float)

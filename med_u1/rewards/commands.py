@@ -108,7 +108,7 @@ def run_score(args: argparse.Namespace) -> int:
 
 def add_reward_flags(parser: argparse.ArgumentParser, *aliases: str) -> None:
     """``--reward-preset`` (any registered reward preset) and ``--knob``: the reward flags of every command that scores."""
-    parser.add_argument("--reward-preset", *aliases, dest="reward_preset", default="default", choices=sorted(PRESETS),
+    parser.add_argument("--reward-preset", *aliases, dest="reward_preset", default="default", choices=PRESETS,
                         metavar="NAME", help=f"reward preset the verifiers score with: {', '.join(sorted(PRESETS))}")
     parser.add_argument("--knob", action="append", default=[], metavar="NAME=VALUE", help="reward knob, repeatable")
 

@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Compose `python -m verl.trainer.main_ppo` for a recipe and run it. "
         "Extra Hydra overrides (key=value, +key=value) are passed through unchanged.",
     )
-    parser.add_argument("--recipe", "--preset", dest="preset", default="cpu-smoke", choices=sorted(RECIPES),
+    parser.add_argument("--recipe", "--preset", dest="preset", default="cpu-smoke", choices=RECIPES,
                         help="the recipe to run (medu1 train --list)")
     parser.add_argument("--model", help="model path or Hub id (default: the recipe's)")
     parser.add_argument("--train-files", nargs="+", action=HydraList, metavar="PARQUET",

@@ -15,6 +15,11 @@ them was imported, for every module listed here.
 Flags: every parser is a ``med_u1.flags.FlagParser`` (sub-command parsers inherit the class),
 so flags are registered with dashes and accepted with underscores too (docs/cli.md).
 
+Stopping: Ctrl-C, SIGTERM and SIGHUP (a scheduler's time limit, a closed terminal) raise
+``KeyboardInterrupt`` in the handler (``med_u1.processes``), so the processes a command started
+end with it; one line names the signal and, where the handler set ``args.on_interrupt``, how
+to resume. The exit status is 128 + the signal's number, as shells report it.
+
 Errors: a handler raises ``med_u1.errors.UserError`` for a mistake the user can fix; an
 ``OSError`` that names a file (missing, unreadable, a folder where a file was expected) is
 one too. Both print as one ``medu1: error: ...`` line and exit with status 2; ``-v`` shows
@@ -31,6 +36,7 @@ from typing import Callable, Sequence
 
 from med_u1.errors import UserError
 from med_u1.flags import FlagParser
+from med_u1.processes import Stopped, stop_signals_raise
 
 COMMAND_MODULES = (
     "med_u1.rewards.commands",
@@ -87,13 +93,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     handler: Handler = args.handler
     try:
-        return int(handler(args) or 0)
-    except KeyboardInterrupt:
+        with stop_signals_raise():
+            return int(handler(args) or 0)
+    except KeyboardInterrupt as stop:  # Ctrl-C, or Stopped by SIGTERM/SIGHUP after the same clean-up
         if args.verbose:
             raise
+        what = f"stopped by {stop.name}" if isinstance(stop, Stopped) else "interrupted"
         hint = getattr(args, "on_interrupt", None)  # a handler may say how to resume
-        print(f"medu1: interrupted; {hint}" if hint else "medu1: interrupted", file=sys.stderr)
-        return INTERRUPTED_STATUS
+        print(f"medu1: {what}; {hint}" if hint else f"medu1: {what}", file=sys.stderr)
+        return 128 + stop.signum if isinstance(stop, Stopped) else INTERRUPTED_STATUS
     except Exception as error:  # noqa: BLE001 - re-raised unless the user can fix it
         message = error_message(error)
         if message is None or args.verbose:

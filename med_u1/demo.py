@@ -91,6 +91,7 @@ def run_demo(args: argparse.Namespace) -> int:
     print()
     print(per_task_table(default_rows, medu1_rows))
     if not args.no_train:
+        args.on_interrupt = f"run the same command again to resume from the last checkpoint in {args.work_dir}"
         run_training(args.work_dir)
     print("\nTo watch the policy learn (validation accuracy from chance to half or more right, on 2 CPU cores): medu1 train --recipe cpu-learn")
     return 0

@@ -20,14 +20,14 @@ import ctypes
 import logging
 import multiprocessing
 import os
-import signal
 import sys
 from typing import Iterator
+
+from med_u1.processes import end_with_parent
 
 logger = logging.getLogger(__name__)
 
 MARK = "MEDU1_VLLM_EXIT_WITH_PARENT"
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 @contextlib.contextmanager
@@ -49,9 +49,5 @@ def exit_with_parent() -> None:
     parent = multiprocessing.parent_process()
     if os.environ.get(MARK) != "1" or parent is None or not sys.platform.startswith("linux"):
         return  # not an engine process started by the eval backend
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+    if not end_with_parent(parent.pid):
         logger.warning("could not tie vLLM process %d to its parent: %s", os.getpid(), os.strerror(ctypes.get_errno()))
-        return
-    if os.getppid() != parent.pid:  # the parent ended before the request took effect
-        os.kill(os.getpid(), signal.SIGTERM)

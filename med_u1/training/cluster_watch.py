@@ -23,17 +23,17 @@ import contextlib
 import json
 import logging
 import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import IO, Iterator, Sequence
 
+from med_u1.processes import stop_session
+
 PLACEMENT_FILE = "placement.json"
 LOST_NODE_FILE = "lost_node.txt"
 POLL_S = 2.0
-STOP_GRACE_S = 20.0
 AFTER_EXIT_S = 60.0  # Ray declares a node dead a few missed health checks (3 s apart) after it goes
 
 logger = logging.getLogger(__name__)
@@ -147,19 +147,6 @@ class Watch:
         return None
 
 
-def stop_process_group(pgid: int, grace_s: float = STOP_GRACE_S) -> None:
-    """SIGTERM the trainer's process group, SIGKILL what is left after ``grace_s``."""
-    try:
-        os.killpg(pgid, signal.SIGTERM)
-        deadline = time.monotonic() + grace_s
-        while time.monotonic() < deadline:
-            os.killpg(pgid, 0)  # raises once the group is gone
-            time.sleep(0.5)
-        os.killpg(pgid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-
-
 def driver_running(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -192,7 +179,7 @@ def watch(address: str, driver_pid: int, run_dir: Path, poll_s: float = POLL_S) 
             lost_node_path(run_dir).write_text(lost + "\n", encoding="utf-8")
             print(lost, file=sys.stderr, flush=True)
             if running:
-                stop_process_group(driver_pid)
+                stop_session(driver_pid)
             return 3
         if gone_at is not None and time.monotonic() - gone_at > AFTER_EXIT_S:
             return 0

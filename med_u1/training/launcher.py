@@ -18,8 +18,6 @@ import io
 import logging
 import os
 import shlex
-import signal
-import subprocess
 import sys
 import tempfile
 import warnings
@@ -28,6 +26,7 @@ from typing import Mapping, Sequence
 
 from omegaconf import DictConfig, OmegaConf
 
+from med_u1.processes import start_session, stop_session
 from med_u1.training.recipes import REWARD_OVERRIDES, Recipe
 from med_u1.training.schedule import schedule_report
 
@@ -220,13 +219,12 @@ def run(plan: LaunchPlan, cwd: str | Path | None = None, timeout: float | None =
     address = cluster_address(plan.overrides)
     run_dir = Path(cwd or ".") / checkpoint_folder(plan) if address else Path(cwd or ".")
     run_dir.mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen(plan.command, env={**os.environ, **plan.env}, cwd=cwd, start_new_session=True)
+    process = start_session(plan.command, env={**os.environ, **plan.env}, cwd=cwd)
     try:
         with watching(address, process, run_dir, sys.stderr):
             returncode = process.wait(timeout=timeout)
-    except BaseException:  # a timeout or Ctrl-C: the trainer and its Ray go too
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=60)
+    except BaseException:  # a timeout, Ctrl-C, SIGTERM or SIGHUP: the trainer and its Ray go too
+        stop_session(process)
         raise
     lost = lost_node_message(run_dir) if address else None
     if returncode != 0 and lost:

@@ -11,7 +11,9 @@
 # The head waits (at most WAIT_NODES_S seconds) until NNODES nodes joined, then runs
 # `medu1 train --recipe RECIPE --nnodes NNODES --gpus-per-node GPUS_PER_NODE --ray-address ...`.
 # A worker fails within seconds when the head's port does not answer. Whatever Ray this script
-# started is stopped when it exits (Ctrl-C, an error, the end of training).
+# started is stopped when it exits (Ctrl-C, SIGTERM or SIGHUP to the script or its process group,
+# an error, the end of training); a stopped head first stops the trainer, which saved its last
+# checkpoint, so the same command resumes (docs/multinode.md).
 # Same paths on every node (model, data, checkpoints on a shared filesystem, this repository).
 # --dry-run prints the ray commands and the resolved config without starting anything.
 set -euo pipefail
@@ -91,7 +93,9 @@ stop_ray() {  # SIGTERM lets `ray start --block` drain and stop every process of
   wait "$RAY_PID" 2>/dev/null || true
 }
 trap stop_ray EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
 "$PYTHON" -m med_u1.training.cluster wait-nodes --address "$HEAD" --nodes "$NNODES" --timeout "$WAIT_NODES_S" &
 WAIT_PID=$!
 while kill -0 "$WAIT_PID" 2>/dev/null; do  # stop waiting at once if the head's Ray fails to start
@@ -103,4 +107,18 @@ while kill -0 "$WAIT_PID" 2>/dev/null; do  # stop waiting at once if the head's 
   sleep 2
 done
 wait "$WAIT_PID"
-"${TRAIN[@]}"
+# The trainer runs in the background so that a signal to this script alone (kill PID, a scheduler
+# that signals only the job's main process) is handled at once, not after training: it is passed
+# on to medu1, which stops verl's trainer with everything it started, then the EXIT trap stops Ray.
+# SIGTERM whatever came: a background job of a script ignores SIGINT.
+"${TRAIN[@]}" &
+TRAIN_PID=$!
+stop_train() {
+  kill -TERM "$TRAIN_PID" 2>/dev/null || true
+  wait "$TRAIN_PID" 2>/dev/null || true
+  exit "$1"
+}
+trap 'stop_train 130' INT
+trap 'stop_train 143' TERM
+trap 'stop_train 129' HUP
+wait "$TRAIN_PID"

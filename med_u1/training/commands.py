@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 
 #: Where a CPU recipe builds its model and data and runs verl, unless --output-dir says otherwise.
 CPU_OUTPUT_ROOT = Path("outputs")
+#: The console's first line of a run: importing torch and verl and checking the config take a while.
+CHECKING_LINE = "checking the recipe and overrides against verl's config"
 
 
 class HydraList(argparse.Action):
@@ -178,6 +180,8 @@ def handle_train(args: argparse.Namespace) -> int:
     from med_u1.training.launcher import dry_run_report
     from med_u1.training.run_folder import Start, dump_folders
 
+    if not args.dry_run:
+        print(CHECKING_LINE, flush=True)
     plan = build_plan(args, prepare=False)
     notes = preflight(plan.overrides, built_inputs(args), launching=not args.dry_run)  # before composing the config
     folder, total = run_records(args, plan)

@@ -33,6 +33,8 @@ class CpuRun:
     """Build the model and ``data/{train,val}.parquet`` in a run folder (given the shared dev records folder)."""
     summary: Callable[[Path], str]
     """Where a finished run's files are and what its metrics say."""
+    builds: str
+    """What ``build`` makes, as the console names it while it works."""
     dumps: bool = False
     """Whether verl dumps rollouts and validation generations into the folder by default."""
 
@@ -141,6 +143,9 @@ def train(
         return {}
     quiet_model_building()
     prepare = start.action == "fresh" or not all(Path(path).exists() for path in built_at_launch(run, work_dir))
+    if prepare:
+        console.write(f"building {run.builds} in {folder.root}\n")
+        console.flush()
     plan = cpu_plan(run, work_dir, shared_data_dir, extra_overrides, prepare=prepare)
     attempt = folder.begin(start)
     plan = folder.attempt_plan(LaunchPlan(plan.overrides, {**plan.env, **(env or {})}), start, attempt)

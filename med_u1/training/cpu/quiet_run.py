@@ -1,9 +1,10 @@
-"""Run verl's trainer with its log in a file and a short console: a progress bar and a line per step.
+"""Run verl's trainer with its log in a file and a short console: a progress bar, a line per phase and per step.
 
 Ray and verl write about a thousand lines for a two-step CPU run (worker start-up, engine
 notices, warnings about missing GPU libraries and thread counts). They all go to the log
-file; the console shows one progress bar and, as verl's file logger writes each step's
-metrics, one table row for it. When the trainer fails, the end of the log is shown.
+file; the console shows one progress bar, a line as the trainer reaches each phase of its
+start-up (read from the log), and, as verl's file logger writes each step's metrics, one
+table row for it. When the trainer fails, the end of the log is shown.
 """
 
 from __future__ import annotations
@@ -47,6 +48,55 @@ def step_row(step: int, metrics: dict) -> str:
 
 STEP_HEADER = "step  train score  val acc  val format  step s"
 
+#: The phases of the trainer's start-up: the log lines (Ray's, verl 0.9.1's) that begin each, and
+#: what the console says then. Each lasts from its line to the next one's.
+START_PHASES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("Started a local Ray instance.", "Connected to Ray cluster."),
+     "Ray is up; verl's task runner starts and reads the data"),
+    (("create worker group",), "starting the actor worker and loading the model into it"),
+    (("actor and ref model engine initialized",), "starting the rollout server"),
+    (("all initialize finished, ready to fit",), "first rollouts under way (they also start the agent-loop worker)"),
+)
+
+
+def starting_line(log_path: Path) -> str:
+    """The console's line as the trainer starts."""
+    return f"starting verl's trainer and Ray (their output: {log_path})"
+
+
+def phase_begun_by(line: str) -> int:
+    """The index in START_PHASES of the phase a log line begins, -1 for none."""
+    return next((index for index, (markers, _) in enumerate(START_PHASES) if any(m in line for m in markers)), -1)
+
+
+class StartupPhases:
+    """The start-up phases the trainer's log reaches as it grows: each phase's console line once, in order.
+
+    A log line may skip phases (a later phase's line ends the earlier ones); what the log
+    held before ``offset`` (an earlier attempt's output) is not read.
+    """
+
+    def __init__(self, log_path: Path, offset: int):
+        self.log_path = log_path
+        self.offset = offset
+        self.pending = b""
+        self.reached = -1
+
+    def read(self) -> list[str]:
+        """The console lines of the phases reached since the last call."""
+        with self.log_path.open("rb") as handle:
+            handle.seek(self.offset)
+            chunk = handle.read()
+            self.offset = handle.tell()
+        *lines, self.pending = (self.pending + chunk).split(b"\n")
+        messages = []
+        for line in lines:
+            phase = phase_begun_by(line.decode("utf-8", errors="replace"))
+            if phase > self.reached:
+                self.reached = phase
+                messages.append(START_PHASES[phase][1])
+        return messages
+
 
 def run_logged(
     plan: LaunchPlan,
@@ -74,6 +124,7 @@ def run_logged(
     with log_path.open("a", encoding="utf-8") as log:
         log.write(f"{log_header}$ {plan.shell_line()}\n")
         log.flush()
+        phases = StartupPhases(log_path, log.tell())
         process = subprocess.Popen(
             plan.command, env={**os.environ, **plan.env}, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,  # Ray's children go with it on a timeout
@@ -86,7 +137,7 @@ def run_logged(
         sweeper = SharedMemorySweeper(process.pid, extra_roots=actors_here).start()
         bar = tqdm(total=total_steps(plan), desc="training", unit="step", file=console, leave=False, disable=None,
                    bar_format="{desc}: {n_fmt}/{total_fmt} steps |{bar:20}| {elapsed}{postfix}")
-        bar.set_postfix_str("starting Ray and the workers")
+        bar.write(starting_line(log_path), file=console)
         header_shown = False
         try:
             while True:
@@ -102,7 +153,10 @@ def run_logged(
                         on_step(step, metrics)
                 if finished:
                     return process.returncode
+                for line in phases.read():
+                    bar.write(line, file=console)
                 bar.refresh()  # the elapsed time ticks while verl works
+                console.flush()  # lines reach a pipe (tee, a CI log) as they are written
                 if deadline is not None and time.monotonic() > deadline:
                     os.killpg(process.pid, signal.SIGTERM)
                     process.wait(timeout=30)

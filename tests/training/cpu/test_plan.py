@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from med_u1.cli import main as medu1_main
+from med_u1.training.commands import CHECKING_LINE
 from med_u1.training.cpu.plan import checkpoint_dir, read_step_metrics
 from med_u1.training.metrics import by_step, read_metrics_lines, trained
 
@@ -84,7 +85,8 @@ def test_the_resumed_run_says_from_which_step(killed_and_resumed: tuple[Path, by
     assert [entry["attempt"] for entry in starts] == [1, 2]
     resumed_from = starts[1]["resumed_from"]
     assert 1 <= resumed_from < STEPS
-    assert console.startswith(f"resuming from step {resumed_from} of {STEPS} (checkpoint in {work_dir / 'checkpoints'})")
+    assert console.startswith(f"{CHECKING_LINE}\nresuming from step {resumed_from} of {STEPS} "
+                              f"(checkpoint in {work_dir / 'checkpoints'})")
     ends = {entry["attempt"]: entry["exit_code"] for entry in ledger(work_dir) if "exit_code" in entry}
     assert ends == {2: 0}  # the killed attempt never recorded an end
 

@@ -25,7 +25,8 @@ from transformers import AutoModelForCausalLM
 from med_u1.cli import main as medu1_main
 from med_u1.training.cpu import smoke as cpu_smoke
 from med_u1.training.cpu.plan import checkpoint_dir, read_step_metrics, train
-from med_u1.training.cpu.quiet_run import STEP_HEADER
+from med_u1.training.commands import CHECKING_LINE
+from med_u1.training.cpu.quiet_run import START_PHASES, STEP_HEADER, starting_line
 from med_u1.verl_ext.hf_rollout import SYNC_ENV_VAR
 
 RUN_TIMEOUT_S = 600
@@ -82,8 +83,13 @@ def smoke_run(smoke_console: tuple[Path, str]) -> Path:
 def test_console_is_short_and_the_log_holds_ray_and_verl_output(smoke_console: tuple[Path, str]) -> None:
     work_dir, console = smoke_console
     lines = console.splitlines()
-    assert len(lines) <= 15, console  # header, 2 steps, summary: one screen
-    assert lines[0] == STEP_HEADER and [line.split()[0] for line in lines[1:3]] == ["1", "2"]
+    assert len(lines) <= 20, console  # a line per start-up phase, header, 2 steps, summary: one screen
+    header = lines.index(STEP_HEADER)
+    assert lines[:header] == [
+        CHECKING_LINE, f"building {cpu_smoke.RUN.builds} in {work_dir.resolve()}", starting_line(work_dir / "train.log"),
+        *(message for _, message in START_PHASES),
+    ]
+    assert [line.split()[0] for line in lines[header + 1:header + 3]] == ["1", "2"]
     assert f"log of Ray and verl: {work_dir / 'train.log'}" in console and "Why the reward does not rise" in console
     log = (work_dir / "train.log").read_text()
     assert log.startswith("$ ") and "verl.trainer.main_ppo" in log.splitlines()[0]
@@ -183,7 +189,7 @@ def test_a_finished_run_rerun_trains_nothing_and_keeps_its_records(smoke_run: Pa
     console = io.StringIO()
     with contextlib.redirect_stdout(console):
         assert medu1_main(train_argv(smoke_run, shared_data_dir)) == 0  # the same command again
-    assert console.getvalue().startswith(f"nothing to do: already at step 2 of 2 in {smoke_run} ")
+    assert console.getvalue().startswith(f"{CHECKING_LINE}\nnothing to do: already at step 2 of 2 in {smoke_run} ")
     assert "--output-dir" in console.getvalue() and "--overwrite" in console.getvalue()
     assert folder_bytes(smoke_run) == before  # metrics, dumps, checkpoints and log byte for byte
     console = io.StringIO()

@@ -10,9 +10,12 @@ from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
+from med_u1.errors import UserError
 from med_u1.training.recipes import RECIPES, get_recipe
 
 if TYPE_CHECKING:
+    from omegaconf import DictConfig
+
     from med_u1.training.launcher import LaunchPlan
     from med_u1.training.run_folder import RunFolder, Start
 
@@ -77,7 +80,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="folder with dev/*.jsonl for cpu-smoke rows (default: ../shared/data beside the repository; "
         "built-in examples when absent)",
     )
-    parser.add_argument("--dry-run", action="store_true", help="print the command and resolved config; run nothing")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="check everything and print what a launch would do, its notes, the command and the "
+                        "schedule; run nothing")
+    parser.add_argument("--show-config", action="store_true",
+                        help="with --dry-run: print the whole resolved verl config too")
     parser.add_argument("--list", action="store_true", help="list the recipes and exit")
     parser.add_argument("overrides", nargs="*", action="extend", help="Hydra overrides for verl's ppo_trainer config")
     parser.set_defaults(handler=handle_train)
@@ -176,8 +183,9 @@ def handle_train(args: argparse.Namespace) -> int:
     if args.list:
         print(recipes_table())
         return 0
+    if args.show_config and not args.dry_run:
+        raise UserError("--show-config prints a dry run's resolved verl config: add --dry-run")
     from med_u1.training.checks import preflight
-    from med_u1.training.launcher import dry_run_report
     from med_u1.training.run_folder import Start, dump_folders
 
     if not args.dry_run:
@@ -192,8 +200,7 @@ def handle_train(args: argparse.Namespace) -> int:
             print(f"removed {path}")
     start = Start("fresh", 0, total) if args.overwrite else folder.plan_start(total, args.overrides)
     if args.dry_run:
-        print(dry_run_report(plan))
-        print("".join(f"# note: {note}\n" for note in [*notes, start.message] if note), end="")
+        print(dry_run_report(args, plan, folder.root, start, [*notes, start.message]), end="")
         return 0
     if is_cpu_recipe(args.preset):
         return train_on_cpu(args)
@@ -202,6 +209,52 @@ def handle_train(args: argparse.Namespace) -> int:
     if start.action == "done":
         return 0
     return run_attempt(folder, plan, start)
+
+
+def dry_run_report(args: argparse.Namespace, plan: LaunchPlan, root: Path, start: Start, notes: list[str]) -> str:
+    """What a dry run prints: what a launch would do, the notes and the checks, then the command, the
+    schedule, and the resolved verl config (whole with ``--show-config``, else its length)."""
+    from omegaconf import OmegaConf
+
+    from med_u1.training.checks import missing_data
+    from med_u1.training.launcher import resolve_config
+    from med_u1.training.schedule import schedule_report
+
+    config = resolve_config(plan.overrides)
+    missing = len(missing_data(config, built_inputs(args)))
+    resolved = OmegaConf.to_yaml(config)
+    config_section = (f"# resolved verl config\n{resolved}" if args.show_config
+                      else f"# resolved verl config: {resolved.count(chr(10))} lines; add --show-config to print them\n")
+    return "".join([
+        f"{args.preset}: {launch_decision(missing, start, root)}\n",
+        *(f"# note: {note}\n" for note in notes if note),
+        *(f"# {line}\n" for line in checks_lines(args.preset, config)),
+        f"\n# command\n{plan.shell_line()}\n",
+        f"\n{schedule_report(config)}",
+        f"\n{config_section}",
+    ])
+
+
+def launch_decision(missing_data_files: int, start: Start, root: Path) -> str:
+    """What launching the same command here would do, in a few words."""
+    if missing_data_files:
+        plural = "s" if missing_data_files > 1 else ""
+        return f"checks passed, but a launch here would stop: {missing_data_files} data file{plural} not found"
+    if start.action == "done":
+        return f"checks passed; a launch would do nothing: the run in {root} is complete"
+    if start.action == "resume":
+        return f"checks passed; a launch would resume from step {start.step} in {root}"
+    return f"checks passed; a launch would train from step 0 in {root}"
+
+
+def checks_lines(recipe: str, config: DictConfig) -> list[str]:
+    """What a dry run's checks covered, and (for a GPU recipe) what they leave to ``medu1 doctor``."""
+    topology = f"{config.trainer.nnodes} x {config.trainer.n_gpus_per_node} (nnodes x n_gpus_per_node)"
+    lines = [f"checked: overrides against verl's config, batch sizes over {topology}, model folders, loggers, "
+             "verl's own validation"]
+    if not is_cpu_recipe(recipe):
+        lines.append(f"not checked: this machine's GPUs and memory (medu1 doctor --recipe {recipe})")
+    return lines
 
 
 def built_inputs(args: argparse.Namespace) -> set[str]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import sys
+from pathlib import Path
 
 import pytest
 
 from med_u1.cli import main as medu1_main
+from med_u1.training.commands import launch_decision
 from med_u1.training.launcher import (
     merge_overrides,
     override_key,
@@ -14,6 +17,7 @@ from med_u1.training.launcher import (
     resolve_config,
 )
 from med_u1.training.recipes import RECIPES, get_recipe
+from med_u1.training.run_folder import Start
 from med_u1.training.schedule import plan_schedule
 
 GPU_RECIPES = [name for name in RECIPES if not name.startswith("cpu-")]
@@ -90,6 +94,35 @@ def test_dry_run_says_when_the_training_file_is_missing(capsys: pytest.CaptureFi
     assert "not computed: training file(s) not found: processed_data/l1_exact/medoption_train.parquet" in capsys.readouterr().out
 
 
+def test_dry_run_leads_with_the_decision_and_what_is_missing_and_leaves_the_config_to_a_flag(
+        capsys: pytest.CaptureFixture) -> None:
+    assert medu1_main(["train", "--recipe", "medu1-grpo", "--dry-run"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "medu1-grpo: checks passed, but a launch here would stop: 2 data files not found"
+    head = lines[:lines.index("# command")]
+    assert "# note: data.train_files=processed_data/medoption_train.parquet: not found yet" in "\n".join(head)
+    assert "# note: actor_rollout_ref.model.path=Qwen/Qwen2.5-3B-Instruct: Hub id" in "\n".join(head)
+    assert "# not checked: this machine's GPUs and memory (medu1 doctor --recipe medu1-grpo)" in head
+    assert lines.index("# command") < lines.index("# schedule")
+    assert re.fullmatch(r"# resolved verl config: \d+ lines; add --show-config to print them", lines[-1])
+    assert len(lines) < 20  # the config's thousand lines only with --show-config
+
+
+def test_show_config_needs_a_dry_run(capsys: pytest.CaptureFixture) -> None:
+    assert medu1_main(["train", "--recipe", "medu1-grpo", "--show-config"]) == 2
+    assert "--show-config prints a dry run's resolved verl config: add --dry-run" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("missing", "start", "decision"), [
+    (1, Start("fresh", 0, 10), "checks passed, but a launch here would stop: 1 data file not found"),
+    (0, Start("done", 10, 10), "checks passed; a launch would do nothing: the run in /runs/a is complete"),
+    (0, Start("resume", 4, 10), "checks passed; a launch would resume from step 4 in /runs/a"),
+    (0, Start("fresh", 0, None), "checks passed; a launch would train from step 0 in /runs/a"),
+], ids=["missing-data", "done", "resume", "fresh"])
+def test_the_dry_run_decision_says_what_a_launch_would_do(missing: int, start: Start, decision: str) -> None:
+    assert launch_decision(missing, start, Path("/runs/a")) == decision
+
+
 def test_medrlvr_uses_ppo_with_a_critic_and_lora_recipe_sets_an_adapter() -> None:
     ppo = resolve_config(plan_launch(get_recipe("medrlvr-ppo")).overrides)
     assert ppo.algorithm.adv_estimator == "gae"
@@ -110,7 +143,8 @@ def test_cli_dry_run_prints_command_and_config_and_multinode_overrides(tmp_path,
     from med_u1.training.cpu.tiny_model import save_model_description
 
     model = save_model_description(tmp_path / "m")  # a dry run checks that a local model folder exists
-    argv = ["train", "--preset", "medu1-grpo", "--model", str(model), "--nnodes", "2", "--dry-run", "trainer.save_freq=10"]
+    argv = ["train", "--preset", "medu1-grpo", "--model", str(model), "--nnodes", "2", "--dry-run", "--show-config",
+            "trainer.save_freq=10"]
     assert medu1_main(argv) == 0
     out = capsys.readouterr().out
     command_line = out.split("# command\n", 1)[1].splitlines()[0]

@@ -36,14 +36,14 @@ def test_every_script_is_covered() -> None:
 
 
 def printed_config(out: str) -> dict:
-    """The YAML a dry run prints under ``# resolved verl config``."""
+    """The YAML a dry run with ``--show-config`` prints under ``# resolved verl config``."""
     section = out.split("# resolved verl config\n", 1)[1]
     return yaml.safe_load(re.split(r"^# ", section, maxsplit=1, flags=re.MULTILINE)[0])
 
 
 @pytest.mark.parametrize("script", SINGLE_RUN_SCRIPTS)
 def test_script_dry_run_resolves_its_recipes_config(script: str) -> None:
-    out = dry_run(script)
+    out = dry_run(script, "--show-config")
     recipe = get_recipe(re.search(r"medu1 train --recipe (\S+)", (SCRIPTS_DIR / script).read_text()).group(1))
     assert "# command" in out and "# resolved verl config" in out
     printed = printed_config(out)
@@ -56,7 +56,7 @@ def test_script_dry_run_resolves_its_recipes_config(script: str) -> None:
 
 
 def test_r1zero_dataset_choice_reaches_the_data_files() -> None:
-    out = dry_run("r1zero_grpo.sh", DATASET="dataset2")
+    out = dry_run("r1zero_grpo.sh", "--show-config", DATASET="dataset2")
     assert "processed_data/r1zero_dataset2_train.parquet" in out
     assert "experiment_name: r1zero-dataset2" in out
 
@@ -69,7 +69,7 @@ def test_l1_two_phase_dry_runs_phase_one_and_prints_the_merge_and_phase_two() ->
 
 
 def test_multinode_head_dry_run_sets_nnodes_and_joins_the_cluster() -> None:
-    out = dry_run("multinode.sh", "medu1-grpo", NNODES="2", GPUS_PER_NODE="8")
+    out = dry_run("multinode.sh", "medu1-grpo", "--show-config", NNODES="2", GPUS_PER_NODE="8")
     assert "[dry-run] ray start --head --port=6379 --num-gpus=8 --block" in out
     assert "nnodes: 2" in out and "address: 127.0.0.1:6379" in out
 
@@ -107,14 +107,14 @@ def test_multinode_worker_fails_at_once_when_the_head_does_not_answer(tmp_path: 
 
 
 def test_cpu_smoke_script_dry_run(tmp_path: Path) -> None:
-    out = dry_run("cpu_smoke.sh", "--output-dir", str(tmp_path))
+    out = dry_run("cpu_smoke.sh", "--output-dir", str(tmp_path), "--show-config")
     assert "VERL_PLATFORM=cpu" in out
     assert "name: hf" in out
 
 
 def test_cpu_learn_dry_run_names_its_model_data_and_dumps_and_builds_nothing(tmp_path: Path) -> None:
     work_dir = tmp_path / "run"
-    out = dry_run("cpu_learn.sh", "--output-dir", str(work_dir))
+    out = dry_run("cpu_learn.sh", "--output-dir", str(work_dir), "--show-config")
     assert f"rollout_data_dir: {work_dir}/rollouts" in out
     assert f"validation_data_dir: {work_dir}/validation" in out
     assert f"path: {work_dir}/warm-start" in out

@@ -202,6 +202,7 @@ def handle_train(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(dry_run_report(args, plan, folder.root, start, [*notes, start.message]), end="")
         return 0
+    args.on_interrupt = f"run the same command again to resume from the last checkpoint in {folder.root}"
     if is_cpu_recipe(args.preset):
         return train_on_cpu(args)
     if start.message:

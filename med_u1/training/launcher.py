@@ -4,7 +4,7 @@ The command is verl's own trainer with Hydra overrides: the recipe's, then the m
 data paths, then the user's extra overrides, passed through unchanged (a user override
 replaces the recipe's override of the same key). ``resolve_config`` composes verl's
 ``ppo_trainer`` config with those overrides and runs verl's own validation, which is what
-``--dry-run`` prints without starting anything.
+``--dry-run`` checks without starting anything.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from omegaconf import DictConfig, OmegaConf
 
 from med_u1.processes import start_session, stop_session
 from med_u1.training.recipes import REWARD_OVERRIDES, Recipe
-from med_u1.training.schedule import schedule_report
 
 logger = logging.getLogger(__name__)
 
@@ -195,15 +194,6 @@ def _resolved_config(overrides: tuple[str, ...]) -> DictConfig:
         validate_config(checked, use_reference_policy=need_reference_policy(checked), use_critic=need_critic(checked))
         omega_conf_to_dataclass(checked.actor_rollout_ref.rollout)
     return config
-
-
-def dry_run_report(plan: LaunchPlan) -> str:
-    """The exact command, the resolved and validated config as YAML, and the schedule from the data."""
-    config = resolve_config(plan.overrides)
-    return (
-        f"# command\n{plan.shell_line()}\n\n# resolved verl config\n{OmegaConf.to_yaml(config)}\n"
-        + schedule_report(config)
-    )
 
 
 def run(plan: LaunchPlan, cwd: str | Path | None = None, timeout: float | None = None) -> int:

@@ -15,7 +15,7 @@
 # an error, the end of training); a stopped head first stops the trainer, which saved its last
 # checkpoint, so the same command resumes (docs/multinode.md).
 # Same paths on every node (model, data, checkpoints on a shared filesystem, this repository).
-# --dry-run prints the ray commands and the resolved config without starting anything.
+# --dry-run prints the ray commands and medu1 train's dry run (with --show-config, the resolved config) without starting anything.
 set -euo pipefail
 ROLE=${ROLE:-head}
 NNODES=${NNODES:-2}

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Callable, TextIO
 
+from med_u1.processes import start_session, stop_session
 from med_u1.training.cluster_watch import local_actor_pids, watching
 from med_u1.training.cpu.shm_sweep import SharedMemorySweeper
 from med_u1.training.launcher import LaunchPlan, cluster_address, override_key
@@ -125,10 +125,8 @@ def run_logged(
         log.write(f"{log_header}$ {plan.shell_line()}\n")
         log.flush()
         phases = StartupPhases(log_path, log.tell())
-        process = subprocess.Popen(
-            plan.command, env={**os.environ, **plan.env}, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ray's children go with it on a timeout
-        )
+        process = start_session(plan.command, env={**os.environ, **plan.env}, cwd=cwd, stdout=log,
+                              stderr=subprocess.STDOUT)
         address = cluster_address(plan.overrides)
         cluster_watch = contextlib.ExitStack()  # on a Ray cluster: placement.json, stop on a lost node
         cluster_watch.enter_context(watching(address, process, cwd, log))
@@ -158,14 +156,10 @@ def run_logged(
                 bar.refresh()  # the elapsed time ticks while verl works
                 console.flush()  # lines reach a pipe (tee, a CI log) as they are written
                 if deadline is not None and time.monotonic() > deadline:
-                    os.killpg(process.pid, signal.SIGTERM)
-                    process.wait(timeout=30)
                     raise subprocess.TimeoutExpired(plan.command, timeout)
                 time.sleep(POLL_SECONDS)
-        except BaseException:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=30)
+        except BaseException:  # a timeout, Ctrl-C, SIGTERM or SIGHUP: the trainer and its Ray go too
+            stop_session(process)
             raise
         finally:
             bar.close()

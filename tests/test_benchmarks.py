@@ -16,6 +16,8 @@ REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted((REPO / "benchmarks").glob("*.py"))
 IMPORT = "import importlib, sys; sys.path.insert(0, 'benchmarks'); importlib.import_module(sys.argv[1])"
 
+pytestmark = pytest.mark.slow  # a fresh interpreter per script
+
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=[script.stem for script in SCRIPTS])
 def test_the_benchmark_imports(script: Path) -> None:

@@ -19,6 +19,8 @@ REPO = Path(__file__).resolve().parents[1]
 MEDQA = REPO / "tests" / "data" / "fixtures" / "medqa_4_options.jsonl"
 ROW = {"data_source": "MedQA", "response": "<think>x</think><answer>A</answer>", "ground_truth": "A"}
 
+pytestmark = pytest.mark.slow  # a fresh interpreter per case
+
 
 @dataclass(frozen=True)
 class Case:

@@ -40,6 +40,7 @@ def heavy_modules_after(body: str) -> list[str]:
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_building_the_parser_imports_no_heavy_library() -> None:
     body = "import med_u1.cli\nfrom med_u1.cli import COMMAND_MODULES, build_parser\nbuild_parser()"
     assert heavy_modules_after(body) == []
@@ -82,6 +83,7 @@ def test_every_command_module_registers_runnable_commands() -> None:
     assert set(leaf_handlers(build_parser())) == union
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "argv,allowed",
     [

@@ -66,6 +66,7 @@ def cpu_report() -> subprocess.CompletedProcess:
     return doctor("--recipe", "medu1-grpo")
 
 
+@pytest.mark.slow
 def test_cpu_report_says_so_plainly_and_points_to_the_cpu_recipes(cpu_report: subprocess.CompletedProcess) -> None:
     first = cpu_report.stdout.splitlines()[0]
     assert first.startswith("This machine has no usable GPU") and "medu1 train --recipe cpu-smoke" in first
@@ -80,6 +81,7 @@ def test_cpu_report_says_so_plainly_and_points_to_the_cpu_recipes(cpu_report: su
         assert lines[package][:4].strip() in (OK, WARN)
 
 
+@pytest.mark.slow
 def test_cpu_report_fails_a_gpu_recipe_with_the_fix_and_a_nonzero_exit(cpu_report: subprocess.CompletedProcess) -> None:
     lines = lines_by_name(cpu_report.stdout)
     gpus = lines["recipe medu1-grpo: GPUs"]
@@ -110,6 +112,7 @@ def test_unknown_recipe_is_one_error_line(capsys: pytest.CaptureFixture[str]) ->
     assert "(did you mean 'medu1-grpo-nobudget'?)" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_module_imports_no_heavy_library() -> None:
     code = "import sys, med_u1.doctor; print(sorted({'torch', 'verl', 'ray', 'vllm'} & set(sys.modules)))"
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)

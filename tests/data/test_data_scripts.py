@@ -9,10 +9,13 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from data_helpers import REPO_ROOT, shared_records
 
 SCRIPTS = REPO_ROOT / "scripts" / "data"
+
+pytestmark = pytest.mark.slow  # each test runs bash and medu1
 
 
 def run_script(name: str, args: list[str], tmp_path: Path, **env_vars: str) -> subprocess.CompletedProcess:

@@ -51,12 +51,14 @@ def child_after_parent_killed(tmp_path: Path, marked: bool, wait_s: float, start
     return child
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("start_method", ["spawn", "fork"])
 def test_a_marked_process_ends_with_its_killed_parent(tmp_path: Path, start_method: str) -> None:
     child = child_after_parent_killed(tmp_path, marked=True, wait_s=20, start_method=start_method)
     assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE
 
 
+@pytest.mark.slow
 def test_an_unmarked_process_outlives_its_killed_parent(tmp_path: Path) -> None:
     child = child_after_parent_killed(tmp_path, marked=False, wait_s=3)
     try:

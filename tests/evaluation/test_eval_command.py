@@ -166,6 +166,7 @@ def wait_for_lines(process: subprocess.Popen, path: Path, lines: int, seconds: f
     assert path.is_file() and path.read_bytes().count(b"\n") >= lines, f"no {lines} lines in {path} after {seconds} s"
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumes_to_the_same_files(tiny_model: Path, bench_dir: Path, tmp_path: Path) -> None:
     common = ["--benchmarks", "mediq,medxpertqa", "--limit", "3", "--n", "2", "--temperature", "1.0", "--seed", "7",
               "--max_tokens", "24", "--batch_size", "2"]
@@ -191,6 +192,7 @@ def test_a_killed_run_resumes_to_the_same_files(tiny_model: Path, bench_dir: Pat
     assert (resumed / "generations.jsonl").read_bytes() == (whole / "generations.jsonl").read_bytes()
 
 
+@pytest.mark.slow
 def test_ctrl_c_ends_with_130_and_says_how_to_resume(tiny_model: Path, bench_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     argv = eval_argv(tiny_model, bench_dir, out, "--benchmarks", "mediq", "--limit", "6", "--max_tokens", "24",

@@ -35,6 +35,7 @@ def test_every_script_is_covered() -> None:
     assert {p.name for p in SCRIPTS.glob("*.sh")} == {"_common.sh", "eval_r1zero_table.sh", "eval_medu1.sh", "eval_budgets.sh"}
 
 
+@pytest.mark.slow
 def test_r1zero_table_script(data_dir: Path, tiny_model: Path) -> None:
     done = run_script("eval_r1zero_table.sh", "--model", f"{tiny_model}/", "--dry-run", "--limit", "3", DATA=str(data_dir))
     assert done.returncode == 0, done.stderr
@@ -44,6 +45,7 @@ def test_r1zero_table_script(data_dir: Path, tiny_model: Path) -> None:
         assert f"  {name}: {data_dir / f'{name}_test.parquet'} (3 items, 3 generations, 0 done)" in done.stdout
 
 
+@pytest.mark.slow
 def test_medu1_script_uses_med_u1_sampling_and_finds_huatuo(data_dir: Path, tiny_model: Path, tmp_path: Path) -> None:
     done = run_script("eval_medu1.sh", "--model", str(tiny_model), "--dry-run", "--out", str(tmp_path / "r"),
                       "--max_tokens", "64", DATA=str(data_dir))
@@ -53,6 +55,7 @@ def test_medu1_script_uses_med_u1_sampling_and_finds_huatuo(data_dir: Path, tiny
     assert not (tmp_path / "r").exists()  # a dry run writes nothing
 
 
+@pytest.mark.slow
 def test_budget_script_sweeps_budgets_and_names_missing_files(bench_dir: Path, tiny_model: Path) -> None:
     done = run_script("eval_budgets.sh", f"--model={tiny_model}", "--dry-run", "--limit", "2", DATA=str(bench_dir),
                       BENCHMARKS="mediq,ehrnoteqa")

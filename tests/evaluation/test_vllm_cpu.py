@@ -23,6 +23,8 @@ from med_u1.training.cpu.tiny_model import TinyModelSpec, build_tiny_model
 from med_u1.training.cpu.warm_start import WarmStartSpec, warm_start
 from test_eval_command import eval_argv, read_jsonl, start_eval, wait_for_lines
 
+pytestmark = pytest.mark.slow  # vLLM engines and a warm start
+
 #: head size 64 / 2 = 32
 SPEC = TinyModelSpec(hidden_size=64, intermediate_size=128, num_attention_heads=2, num_key_value_heads=2)
 CHUNK = 4

@@ -111,6 +111,7 @@ def test_bad_knob_fails_at_start_up(tokenizer):
         MedU1RewardManager(reward_config(presett="medu1"), tokenizer)
 
 
+@pytest.mark.slow
 def test_manager_is_registered_inside_a_ray_worker():
     """verl loads the ``verl.plugins`` entry point on import, in every Ray process."""
     import ray

@@ -88,6 +88,7 @@ def test_hub_model_and_missing_data_are_notes_not_problems() -> None:
     assert any("data.train_files=processed_data/medoption_train.parquet: not found yet" in note for note in notes)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv", [["--preset", "cpu-smoke", "--output-dir", "{tmp}/run"], ["--preset", "medu1-grpo"]],
                          ids=["cpu-smoke", "medu1-grpo"])
 def test_dry_run_writes_nothing_to_disk(argv: list[str], tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from med_u1.training.cluster_watch import local_actor_pids, placement_path, write_json
 
@@ -20,6 +21,7 @@ def titled_as_ray_worker(pid: int, timeout: float = 30) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_only_ray_workers_on_nodes_of_this_machine_are_watched(tmp_path: Path) -> None:
     # A process titled as Ray titles its workers, and the test's own process (not a Ray worker).
     worker = subprocess.Popen(["bash", "-c", "exec -a ray::vLLMHttpServer sleep 60"])

@@ -77,11 +77,13 @@ def install_steps(commands: list[list[str]]) -> dict[str, int]:
     return steps
 
 
+@pytest.mark.slow
 def test_steps_come_in_the_documented_order() -> None:
     steps = install_steps(dry_run())
     assert steps["torch"] < steps["vllm"] < steps["flash-attn"] < steps["project"]
 
 
+@pytest.mark.slow
 def test_script_pins_are_the_gpu_extra_pins() -> None:
     installs = pip_installs(dry_run())
     torch_pins = pins([a for a in installs[0] if "==" in a])
@@ -109,6 +111,7 @@ def test_gpu_extra_agrees_with_verl_metadata() -> None:
     assert "flash-attn" not in extra and "flash-attn" in {req.name for req in verl_extra("fsdp")}
 
 
+@pytest.mark.slow
 def test_flash_attn_wheel_matches_torch_cuda_python_and_verl_pin() -> None:
     commands = dry_run()
     installs = pip_installs(commands)
@@ -127,6 +130,7 @@ def test_flash_attn_wheel_matches_torch_cuda_python_and_verl_pin() -> None:
     assert match["py"] == PY_TAG
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["wheel", "source"])
 def test_flash_attn_is_never_built_in_an_isolated_environment(mode: str) -> None:
     installs = pip_installs(dry_run("--flash-attn", mode))
@@ -138,6 +142,7 @@ def test_flash_attn_is_never_built_in_an_isolated_environment(mode: str) -> None
         assert all("--no-build-isolation" in args for args in flash)
 
 
+@pytest.mark.slow
 def test_project_is_installed_with_the_gpu_extra_and_checked_by_the_doctor() -> None:
     commands = dry_run("--test")
     (editable,) = [args for args in pip_installs(commands) if "-e" in args]
@@ -145,6 +150,7 @@ def test_project_is_installed_with_the_gpu_extra_and_checked_by_the_doctor() -> 
     assert commands[-1][-2:] == ["med_u1.cli", "doctor"]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("nvidia-smi") is not None, reason="this machine has an NVIDIA driver")
 def test_real_run_without_a_driver_stops_before_installing_anything() -> None:
     completed = subprocess.run(
@@ -179,6 +185,7 @@ def check_pins(report: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.slow
 def test_pin_check_passes_on_agreeing_metadata(tmp_path: Path) -> None:
     completed = check_pins(report_file(tmp_path, vllm_torch="2.11.0"))
     assert completed.returncode == 0, completed.stdout + completed.stderr
@@ -187,6 +194,7 @@ def test_pin_check_passes_on_agreeing_metadata(tmp_path: Path) -> None:
     assert any("flash-attn-cu130torch211" in line for line in lines)
 
 
+@pytest.mark.slow
 def test_pin_check_names_a_disagreement(tmp_path: Path) -> None:
     completed = check_pins(report_file(tmp_path, vllm_torch="2.10.0"))
     assert completed.returncode == 1

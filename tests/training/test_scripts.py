@@ -41,6 +41,7 @@ def printed_config(out: str) -> dict:
     return yaml.safe_load(re.split(r"^# ", section, maxsplit=1, flags=re.MULTILINE)[0])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script", SINGLE_RUN_SCRIPTS)
 def test_script_dry_run_resolves_its_recipes_config(script: str) -> None:
     out = dry_run(script, "--show-config")
@@ -55,12 +56,14 @@ def test_script_dry_run_resolves_its_recipes_config(script: str) -> None:
     assert printed == OmegaConf.to_container(resolve_config(plan_launch(recipe, run_name).overrides))
 
 
+@pytest.mark.slow
 def test_r1zero_dataset_choice_reaches_the_data_files() -> None:
     out = dry_run("r1zero_grpo.sh", "--show-config", DATASET="dataset2")
     assert "processed_data/r1zero_dataset2_train.parquet" in out
     assert "experiment_name: r1zero-dataset2" in out
 
 
+@pytest.mark.slow
 def test_l1_two_phase_dry_runs_phase_one_and_prints_the_merge_and_phase_two() -> None:
     out = dry_run("l1_two_phase.sh")
     assert out.count("# resolved verl config") == 1  # phase 2's model does not exist before the merge
@@ -68,12 +71,14 @@ def test_l1_two_phase_dry_runs_phase_one_and_prints_the_merge_and_phase_two() ->
     assert "[dry-run] medu1 train --recipe l1-max --model checkpoints/med-u1/l1-exact/merged" in out
 
 
+@pytest.mark.slow
 def test_multinode_head_dry_run_sets_nnodes_and_joins_the_cluster() -> None:
     out = dry_run("multinode.sh", "medu1-grpo", "--show-config", NNODES="2", GPUS_PER_NODE="8")
     assert "[dry-run] ray start --head --port=6379 --num-gpus=8 --block" in out
     assert "nnodes: 2" in out and "address: 127.0.0.1:6379" in out
 
 
+@pytest.mark.slow
 def test_multinode_dry_run_passes_the_ports_and_folders_one_host_needs() -> None:
     out = dry_run("multinode.sh", ROLE="worker", HEAD_ADDR="10.0.0.1", RAY_PORT="7000", NUM_CPUS="5",
                   NODE_IP="10.0.0.2", NODE_MANAGER_PORT="7101", MIN_WORKER_PORT="7200", MAX_WORKER_PORT="7240",
@@ -88,6 +93,7 @@ def run_worker(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
                           env={**os.environ, "ROLE": "worker", "HEAD_ADDR": "127.0.0.1", **env})
 
 
+@pytest.mark.slow
 def test_multinode_worker_without_the_heads_token_says_where_to_put_it(tmp_path: Path) -> None:
     token = tmp_path / "auth_token"
     completed = run_worker(tmp_path, RAY_AUTH_TOKEN_PATH=str(token))
@@ -95,6 +101,7 @@ def test_multinode_worker_without_the_heads_token_says_where_to_put_it(tmp_path:
     assert f"no Ray token at {token}" in completed.stderr and "copy the head's token" in completed.stderr
 
 
+@pytest.mark.slow
 def test_multinode_worker_fails_at_once_when_the_head_does_not_answer(tmp_path: Path) -> None:
     token = tmp_path / "auth_token"
     token.write_text("0" * 64)
@@ -106,12 +113,14 @@ def test_multinode_worker_fails_at_once_when_the_head_does_not_answer(tmp_path: 
     assert f"cannot reach the Ray head at 127.0.0.1:{port}" in completed.stderr
 
 
+@pytest.mark.slow
 def test_cpu_smoke_script_dry_run(tmp_path: Path) -> None:
     out = dry_run("cpu_smoke.sh", "--output-dir", str(tmp_path), "--show-config")
     assert "VERL_PLATFORM=cpu" in out
     assert "name: hf" in out
 
 
+@pytest.mark.slow
 def test_cpu_learn_dry_run_names_its_model_data_and_dumps_and_builds_nothing(tmp_path: Path) -> None:
     work_dir = tmp_path / "run"
     out = dry_run("cpu_learn.sh", "--output-dir", str(work_dir), "--show-config")

@@ -33,6 +33,7 @@ def test_rollout_and_platform_resolve_by_name() -> None:
     assert PlatformRegistry.get("cpu") is PlatformCPU
 
 
+@pytest.mark.slow
 def test_verl_plugin_entry_point_selects_cpu_and_gloo_in_a_fresh_process() -> None:
     out = run_python(
         """
@@ -48,6 +49,7 @@ def test_verl_plugin_entry_point_selects_cpu_and_gloo_in_a_fresh_process() -> No
     assert out.split() == ["cpu", "gloo", "cpu", "cpu", "True"]
 
 
+@pytest.mark.slow
 def test_cpu_platform_is_never_auto_detected() -> None:
     out = run_python(
         """
@@ -66,6 +68,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_verl_worker_process_group_starts_on_gloo() -> None:
     out = run_python(
         """

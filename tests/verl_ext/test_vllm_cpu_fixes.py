@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-pytestmark = pytest.mark.usefixtures("vllm_installed")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("vllm_installed")]  # a fresh interpreter per probe
 
 # A fresh interpreter as verl's and vLLM's processes start: plugins load on `import verl` and
 # through vLLM's own plugin loader; then report what verl and vLLM would use.

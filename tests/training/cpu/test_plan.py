@@ -28,6 +28,8 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 RUN_TIMEOUT_S = 600
 STEPS = 3
 
+pytestmark = pytest.mark.slow
+
 
 def logged_training_steps(path: Path) -> list[int]:
     if not path.is_file():

@@ -29,6 +29,8 @@ from med_u1.training.commands import CHECKING_LINE
 from med_u1.training.cpu.quiet_run import START_PHASES, STEP_HEADER, starting_line
 from med_u1.verl_ext.hf_rollout import SYNC_ENV_VAR
 
+pytestmark = pytest.mark.slow
+
 RUN_TIMEOUT_S = 600
 DOCS_ANALYSIS = Path(__file__).resolve().parents[3] / "docs" / "analysis.md"
 DOCS_RUN_FOLDER = "outputs/cpu-smoke-dumps"

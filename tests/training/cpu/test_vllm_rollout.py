@@ -20,7 +20,7 @@ from med_u1.training.cpu.plan import read_step_metrics, train
 from med_u1.training.cpu.shm_sweep import SharedMemorySweeper
 from med_u1.verl_ext.hf_rollout import SYNC_ENV_VAR
 
-pytestmark = pytest.mark.usefixtures("vllm_installed")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("vllm_installed")]
 
 RUN_TIMEOUT_S = 900
 PROBE_REWARD = Path(__file__).with_name("probe_reward.py")

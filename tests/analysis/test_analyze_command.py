@@ -137,6 +137,7 @@ def peak_memory_of_analysis(tmp_path: Path, lines: int) -> int:
     return peak
 
 
+@pytest.mark.slow  # tracemalloc over 11,000 responses
 def test_memory_does_not_grow_with_the_dump(tmp_path: Path) -> None:
     peak_memory_of_analysis(tmp_path, 50)  # imports and compiled patterns, once
     small = peak_memory_of_analysis(tmp_path, 1_000)

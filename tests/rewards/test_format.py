@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from med_u1.rewards.default import END_MARKERS, MAX_BOXED_CHARS, RESPONSE_MARKERS, final_answer, follows_format, last_boxed, response_start
 from med_u1.rewards.text import MAX_WRAPPED_CHARS, unwrap
+from sweeps import two_sizes
 
 
 def the_response(text: str) -> str:
@@ -53,11 +54,15 @@ _RULE = re.compile(rf"\s*<think>{_NO_TAG}</think>\s*<answer>{_NO_TAG}</answer>{_
 _RULE_THINK_IN_PROMPT = re.compile(rf"{_NO_TAG}</think>\s*<answer>{_NO_TAG}</answer>{_END}", re.DOTALL)
 
 
-@settings(max_examples=3000, deadline=None)
-@given(st.lists(st.sampled_from([*TAGS, "<", "<thin", "B", " ", "\n", "</", "answer>", "<eos>", "<|im_end|>"]), max_size=40).map("".join), st.booleans())
-def test_follows_format_is_the_documented_rule(response, think_in_prompt):
-    rule = _RULE_THINK_IN_PROMPT if think_in_prompt else _RULE
-    assert follows_format(response, think_in_prompt=think_in_prompt) == bool(rule.fullmatch(response))
+@two_sizes(3000)
+def test_follows_format_is_the_documented_rule(examples):
+    @settings(max_examples=examples, deadline=None)
+    @given(st.lists(st.sampled_from([*TAGS, "<", "<thin", "B", " ", "\n", "</", "answer>", "<eos>", "<|im_end|>"]), max_size=40).map("".join), st.booleans())
+    def follows_the_rule(response, think_in_prompt):
+        rule = _RULE_THINK_IN_PROMPT if think_in_prompt else _RULE
+        assert follows_format(response, think_in_prompt=think_in_prompt) == bool(rule.fullmatch(response))
+
+    follows_the_rule()
 
 
 def test_the_response_after_the_chat_header():

@@ -2,10 +2,12 @@
 
 import math
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from med_u1.rewards import compute_score
+from sweeps import two_sizes
 
 FRAGMENTS = ["<think>", "</think>", "<answer>", "</answer>", "<|im_start|>assistant\n", "<|im_end|>", "Assistant:",
              "\\boxed{", "}", "B", "(A)", "Option C", "3.5", "1,234", "nan", "inf", "09/23/2014", "('17 weeks', '6 days')",
@@ -46,36 +48,55 @@ def check(output: str, context) -> None:
     assert result["pred"] is None or isinstance(result["pred"], str)
 
 
-FUZZ = settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+def fuzz(examples: int) -> settings:
+    return settings(max_examples=examples, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-@FUZZ
-@given(tag_soup, CONTEXT)
-def test_tag_soup(output, context):
-    check(output, context)
+@two_sizes(3000)
+def test_tag_soup(examples):
+    @fuzz(examples)
+    @given(tag_soup, CONTEXT)
+    def tag_soup_scores_in_range(output, context):
+        check(output, context)
+
+    tag_soup_scores_in_range()
 
 
-@FUZZ
-@given(binary, CONTEXT)
-def test_binary_garbage(output, context):
-    check(output, context)
+@two_sizes(3000)
+def test_binary_garbage(examples):
+    @fuzz(examples)
+    @given(binary, CONTEXT)
+    def binary_garbage_scores_in_range(output, context):
+        check(output, context)
+
+    binary_garbage_scores_in_range()
 
 
-@FUZZ
-@given(st.text(max_size=300), CONTEXT)
-def test_unicode_text(output, context):
-    check(output, context)
+@two_sizes(3000)
+def test_unicode_text(examples):
+    @fuzz(examples)
+    @given(st.text(max_size=300), CONTEXT)
+    def unicode_text_scores_in_range(output, context):
+        check(output, context)
+
+    unicode_text_scores_in_range()
 
 
-@FUZZ
-@given(huge, CONTEXT)
-def test_huge_repetitions(output, context):
-    check(output, context)
+@two_sizes(3000)
+def test_huge_repetitions(examples):
+    @fuzz(examples)
+    @given(huge, CONTEXT)
+    def huge_repetitions_score_in_range(output, context):
+        check(output, context)
+
+    huge_repetitions_score_in_range()
 
 
 WELL_FORMED = "<think>x</think><answer>C</answer>"
 
 
+@pytest.mark.slow
 def test_one_megabyte_adversarial_responses():
     patterns = ["<answer>" * 100_000, "<think>" * 120_000 + "</answer>", "\\boxed{" * 130_000, "(" * 1_000_000,
                 "<answer>" + "1," * 500_000 + "</answer>", "<think>x</think><answer>" + "A " * 500_000 + "</answer>",

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from med_u1.rewards import compute_score
 from med_u1.rewards.medrlvr import medrlvr_reward
+from sweeps import two_sizes
 
 
 def test_rule_worked_by_hand():
@@ -46,8 +47,12 @@ def test_real_responses_take_one_of_three_values(bench_responses):
 _PIECES = st.sampled_from(["<think>", "</think>", "<answer>", "</answer>", " ", "\n", "B", "C", "x", "<|im_end|>"])
 
 
-@settings(max_examples=1000, deadline=None)
-@given(st.lists(_PIECES, max_size=10).map("".join))
-def test_any_response_gets_one_of_the_three_values(response):
-    result = compute_score("MedQA", response, "B", preset="medrlvr")
-    assert result["score"] == (-1.0 if result["format"] == 0.0 else result["acc"])
+@two_sizes(1000)
+def test_any_response_gets_one_of_the_three_values(examples):
+    @settings(max_examples=examples, deadline=None)
+    @given(st.lists(_PIECES, max_size=10).map("".join))
+    def one_of_three(response):
+        result = compute_score("MedQA", response, "B", preset="medrlvr")
+        assert result["score"] == (-1.0 if result["format"] == 0.0 else result["acc"])
+
+    one_of_three()

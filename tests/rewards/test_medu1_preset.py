@@ -10,6 +10,7 @@ from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
 from med_u1.rewards import compute_score
 from med_u1.rewards.medu1 import reference_answer, reference_bleu, reference_ems, vqa_normalise
 from med_u1.rewards.replay import replay
+from sweeps import two_sizes
 
 
 def test_agrees_with_reference_scores_on_the_bench(bench_responses):
@@ -77,9 +78,14 @@ def test_bare_response_is_taken_as_the_response():
 _REFERENCE_ANSWER_REGEX = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
 
 
-@settings(max_examples=3000, deadline=None)
-@given(st.lists(st.sampled_from(["<answer>", "</answer>", "<answer", "answer>", "</", "<", "B", " ", "\n"]), max_size=30).map("".join))
-def test_reference_answer_is_the_last_regex_match(response):
+@two_sizes(3000)
+def test_reference_answer_is_the_last_regex_match(examples):
     """The five-search shortcut equals the reference's ``finditer(...)[-1]``, whatever the tag soup."""
-    matches = list(_REFERENCE_ANSWER_REGEX.finditer(response))
-    assert reference_answer(response) == (matches[-1].group(1).strip() if matches else None)
+
+    @settings(max_examples=examples, deadline=None)
+    @given(st.lists(st.sampled_from(["<answer>", "</answer>", "<answer", "answer>", "</", "<", "B", " ", "\n"]), max_size=30).map("".join))
+    def is_the_last_match(response):
+        matches = list(_REFERENCE_ANSWER_REGEX.finditer(response))
+        assert reference_answer(response) == (matches[-1].group(1).strip() if matches else None)
+
+    is_the_last_match()

@@ -9,6 +9,7 @@ from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
 
 from med_u1.rewards.contract import Reference, RewardConfig
 from med_u1.rewards.open_text import OPEN_TEXT_METRICS, rouge_l, sentence_bleu, tokenize_13a, unigram_em, verify_open_text
+from sweeps import two_sizes
 
 
 def open_rows(bench_responses):
@@ -29,10 +30,14 @@ def test_13a_tokens_equal_sacrebleu_on_real_text(bench_responses):
             assert tokenize_13a(text) == SACREBLEU_13A(text)
 
 
-@settings(max_examples=3000, deadline=None)
-@given(st.lists(st.sampled_from(list("ab9 .,-'\n\t{}[]()&;:/\\\"?!@#%^_`~<>=+*|$") + ["&amp;", "&quot;", "&lt;", "&gt;", "<skipped>", "-\n", "3.5", "1,000", "..", ".,", "9-", "-9", "a."]), max_size=40).map("".join))
-def test_13a_tokens_equal_sacrebleu_on_generated_text(text):
-    assert tokenize_13a(text) == SACREBLEU_13A(text)
+@two_sizes(3000)
+def test_13a_tokens_equal_sacrebleu_on_generated_text(examples):
+    @settings(max_examples=examples, deadline=None)
+    @given(st.lists(st.sampled_from(list("ab9 .,-'\n\t{}[]()&;:/\\\"?!@#%^_`~<>=+*|$") + ["&amp;", "&quot;", "&lt;", "&gt;", "<skipped>", "-\n", "3.5", "1,000", "..", ".,", "9-", "-9", "a."]), max_size=40).map("".join))
+    def tokens_equal(text):
+        assert tokenize_13a(text) == SACREBLEU_13A(text)
+
+    tokens_equal()
 
 
 def test_bleu_equals_sacrebleu_sentence_bleu(bench_responses):
@@ -46,11 +51,15 @@ def test_bleu_equals_sacrebleu_sentence_bleu(bench_responses):
 WORDS = st.lists(st.sampled_from(["the", "heart", "Heart", "fails", ",", ".", "3", "-", "a", "b"]), max_size=12).map(" ".join)
 
 
-@settings(max_examples=2000, deadline=None)
-@given(WORDS, WORDS)
-def test_bleu_equals_sacrebleu_on_generated_pairs(hypothesis, reference):
-    expected = sacrebleu.sentence_bleu(hypothesis, [reference], lowercase=True).score
-    assert sentence_bleu(hypothesis, reference) == pytest.approx(expected, abs=1e-9)
+@two_sizes(2000)
+def test_bleu_equals_sacrebleu_on_generated_pairs(examples):
+    @settings(max_examples=examples, deadline=None)
+    @given(WORDS, WORDS)
+    def bleu_equal(hypothesis, reference):
+        expected = sacrebleu.sentence_bleu(hypothesis, [reference], lowercase=True).score
+        assert sentence_bleu(hypothesis, reference) == pytest.approx(expected, abs=1e-9)
+
+    bleu_equal()
 
 
 def test_rouge_l_is_rouge_score(bench_responses):

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from med_u1.errors import UserError
 from med_u1.rewards import compute_score
 from med_u1.rewards.r1zero import accuracy, r1zero_score
+from sweeps import two_sizes
 
 OPTIONS = {"A": "Metformin", "B": "Insulin", "C": "Aspirin", "D": "Warfarin"}
 
@@ -113,15 +114,19 @@ _OPTIONS = st.sampled_from(
 )
 
 
-@settings(max_examples=3000, deadline=None)
-@given(
-    st.lists(st.sampled_from(_TAG_PIECES + _SPACE_PIECES + _ANSWER_PIECES), max_size=14).map("".join),
-    st.sampled_from(["C", " C", "C\n"]),
-    _OPTIONS,
-)
-def test_terms_equal_the_transcribed_original_on_generated_completions(completion, letter, option):
-    terms = r1zero_score(completion, letter, option)
-    assert (terms.accuracy, terms.soft_format + terms.strict_format, terms.xml_count) == original_terms(completion, letter, option)
+@two_sizes(3000)
+def test_terms_equal_the_transcribed_original_on_generated_completions(examples):
+    @settings(max_examples=examples, deadline=None)
+    @given(
+        st.lists(st.sampled_from(_TAG_PIECES + _SPACE_PIECES + _ANSWER_PIECES), max_size=14).map("".join),
+        st.sampled_from(["C", " C", "C\n"]),
+        _OPTIONS,
+    )
+    def terms_equal(completion, letter, option):
+        terms = r1zero_score(completion, letter, option)
+        assert (terms.accuracy, terms.soft_format + terms.strict_format, terms.xml_count) == original_terms(completion, letter, option)
+
+    terms_equal()
 
 
 _WELL_FORMED = st.builds(
@@ -133,11 +138,15 @@ _WELL_FORMED = st.builds(
 )
 
 
-@settings(max_examples=1500, deadline=None)
-@given(_WELL_FORMED, _OPTIONS)
-def test_terms_equal_the_transcribed_original_on_near_well_formed_completions(completion, option):
-    terms = r1zero_score(completion, "C", option)
-    assert (terms.accuracy, terms.soft_format + terms.strict_format, terms.xml_count) == original_terms(completion, "C", option)
+@two_sizes(1500)
+def test_terms_equal_the_transcribed_original_on_near_well_formed_completions(examples):
+    @settings(max_examples=examples, deadline=None)
+    @given(_WELL_FORMED, _OPTIONS)
+    def terms_equal(completion, option):
+        terms = r1zero_score(completion, "C", option)
+        assert (terms.accuracy, terms.soft_format + terms.strict_format, terms.xml_count) == original_terms(completion, "C", option)
+
+    terms_equal()
 
 
 def test_scores_real_multiple_choice_responses_within_range(bench_responses):

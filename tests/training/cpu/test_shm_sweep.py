@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import mmap
+import os
 import subprocess
 import sys
 import time
@@ -9,6 +11,7 @@ from multiprocessing import shared_memory
 from pathlib import Path
 
 import psutil
+import pytest
 
 from med_u1.training.cpu.shm_sweep import SharedMemorySweeper
 
@@ -25,6 +28,19 @@ time.sleep(600)
 """
 
 
+def test_a_file_this_process_maps_is_removed_and_an_unmapped_one_kept(tmp_path: Path) -> None:
+    directory = tmp_path.resolve()
+    mapped, other = directory / "psm_mapped", directory / "psm_other"
+    for path in (mapped, other):
+        path.write_bytes(bytes(4096))
+    with mapped.open("r+b") as handle, mmap.mmap(handle.fileno(), 4096):
+        sweeper = SharedMemorySweeper(os.getpid(), directory=directory, interval=0.05).start()
+        assert sweeper.stop() == {mapped}
+    assert sweeper.remove_leftovers() == [mapped]
+    assert not mapped.exists() and other.exists()
+
+
+@pytest.mark.slow
 def test_files_mapped_by_a_killed_process_tree_are_removed_and_others_kept(tmp_path: Path) -> None:
     script = tmp_path / "leaker.py"
     script.write_text(LEAKER)

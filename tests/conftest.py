@@ -1,9 +1,13 @@
-"""Shared fixtures: the real records in ../shared/data, read at run time, never copied."""
+"""Shared fixtures: the real records in ../shared/data, read at run time, never copied. And the
+guard of the fast tier: a test that starts another interpreter must be marked slow."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -72,3 +76,55 @@ def vllm_installed(vllm_present: bool) -> None:
     """Skips when no vLLM build is importable (a failure when ``CI`` is set)."""
     if not vllm_present:
         pytest.skip(VLLM_MISSING)
+
+
+#: Programs whose start makes a test slow: another Python (``medu1`` is one) or a shell.
+INTERPRETERS = ("python", "medu1", "bash", "sh")
+
+
+def starts_interpreter(args, executable=None) -> bool:
+    """Whether ``subprocess.Popen(args, executable=...)`` starts one of :data:`INTERPRETERS`."""
+    if executable is None:
+        words = os.fsdecode(args).split() if isinstance(args, (str, bytes, os.PathLike)) else list(args)
+        if not words:
+            return False
+        executable = words[0]
+    program = os.fsdecode(executable)
+    name = Path(program).name
+    return program == sys.executable or name in INTERPRETERS or name.startswith("python")
+
+
+@contextlib.contextmanager
+def interpreters_refused(item: pytest.Item):
+    """While an unmarked test (its fixtures included) runs, starting an interpreter fails it. Ray starts
+    Python processes, so ``ray.init`` is caught too; processes started otherwise (``multiprocessing``,
+    ``os.system``) are not."""
+    if item.get_closest_marker("slow") is not None:
+        yield
+        return
+    popen_init = subprocess.Popen.__init__
+
+    def guarded(self, args, *rest, **options):
+        if starts_interpreter(args, options.get("executable")):
+            command = args if isinstance(args, (str, bytes, os.PathLike)) else " ".join(map(str, args))
+            pytest.fail(f"{item.nodeid} starts {str(command)[:200]!r} but is not marked slow: mark it "
+                        "(docs/contributing.md, Which tests to run when)", pytrace=False)
+        popen_init(self, args, *rest, **options)
+
+    subprocess.Popen.__init__ = guarded
+    try:
+        yield
+    finally:
+        subprocess.Popen.__init__ = popen_init
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    with interpreters_refused(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    with interpreters_refused(item):
+        return (yield)

@@ -44,6 +44,7 @@ COMMAND_MODULES = (
     "med_u1.training.commands",
     "med_u1.doctor",
     "med_u1.evaluation.commands",
+    "med_u1.models.commands",
     "med_u1.analysis.commands",
     "med_u1.demo",
 )

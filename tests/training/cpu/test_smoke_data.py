@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from med_u1.examples import EXAMPLES
+from med_u1.training.cpu import smoke as cpu_smoke
 from med_u1.training.cpu.smoke_data import (
     build_smoke_parquet,
     prompt_chars,
@@ -38,3 +39,12 @@ def test_without_dev_records_the_built_in_examples_are_used(tmp_path: Path) -> N
     first = train.iloc[0]
     assert [m["role"] for m in first["prompt"]] == ["system", "user"]
     assert first["reward_model"]["ground_truth"] == EXAMPLES[0].ground_truth
+
+
+def test_the_run_builds_its_model_and_rows_and_its_summary_fits_a_terminal(tmp_path: Path) -> None:
+    cpu_smoke.build(tmp_path, None)
+    assert (tmp_path / cpu_smoke.MODEL_FOLDER / "model.safetensors").is_file()
+    assert len(pd.read_parquet(tmp_path / "data" / "train.parquet")) == len(EXAMPLES)
+    summary = cpu_smoke.summary(tmp_path).splitlines()
+    assert summary[0] == f"log of Ray and verl: {tmp_path / 'train.log'}" and summary[1].startswith("step metrics: ")
+    assert summary[2].startswith("Why the reward does not rise") and max(map(len, summary[2:])) <= 100

@@ -13,17 +13,22 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
+from med_u1.processes import STOP_GRACE_S, session_members
 from med_u1.training.cluster_watch import placement_path
 from med_u1.training.cpu.plan import checkpoint_dir, read_step_metrics
 from med_u1.training.cpu.shm_sweep import SharedMemorySweeper
-from two_nodes import TwoNodes, join_worker, train_on_two_nodes, two_nodes
+from two_nodes import STOP_TIMEOUT_S, TwoNodes, join_worker, train_on_two_nodes, two_nodes
+
+pytestmark = pytest.mark.slow  # Ray clusters and verl's trainer, minutes each
 
 RUN_TIMEOUT_S = 1800
 LOST_NODE_STOP_S = 300  # a hang guard, not a speed figure: without the watch the trainer waits far longer
@@ -131,9 +136,50 @@ def wait_for_step(work_dir: Path, step: int, head, timeout: float) -> None:
         time.sleep(2)
 
 
+def wait_for_training(head, work_dir: Path, attempt: int, timeout: float) -> int:
+    """Until the head's trainer has started attempt ``attempt``'s training loop (verl opened its
+    metrics file); the trainer's pid."""
+    metrics = work_dir / ("metrics.jsonl" if attempt == 1 else f"metrics.attempt-{attempt}.jsonl")
+    deadline = time.monotonic() + timeout
+    while not metrics.exists():
+        assert head.process.poll() is None and time.monotonic() < deadline, head.output()[-4000:]
+        time.sleep(1)
+    children = psutil.Process(head.process.pid).children(recursive=True)
+    return next(child.pid for child in children if "verl.trainer.main_ppo" in " ".join(child.cmdline()))
+
+
+def stop_head_while_training(cluster: TwoNodes, args: list[str], work_dir: Path, attempt: int) -> None:
+    """SIGTERM to the head's script alone while it trains: the trainer's session, the script's
+    session (its Ray node) and then the worker (SIGTERM to its script alone) end, and the head
+    says how to resume."""
+    head = cluster.start_head(args, "stopped-head.log")
+    worker = join_worker(cluster, head, "stopped", RUN_TIMEOUT_S)
+    trainer = wait_for_training(head, work_dir, attempt, RUN_TIMEOUT_S)
+    head.process.send_signal(signal.SIGTERM)
+    assert head.wait(STOP_GRACE_S + STOP_TIMEOUT_S) == 143, head.output()[-4000:]
+    assert sessions_end([trainer, head.process.pid]), "processes of the stopped head outlived it"
+    assert "medu1: stopped by SIGTERM; run the same command again to resume" in head.output()
+    worker.process.send_signal(signal.SIGTERM)
+    worker.wait(STOP_TIMEOUT_S)
+    assert sessions_end([worker.process.pid]), "processes of the stopped worker outlived it"
+
+
+def sessions_end(sids: list[int], timeout: float = STOP_TIMEOUT_S) -> bool:
+    """Whether every process of the sessions ``sids`` ends within ``timeout`` (Ray's workers follow
+    their raylet within seconds)."""
+    deadline = time.monotonic() + timeout
+    while any(session_members(sid) for sid in sids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(1)
+    return True
+
+
 def test_a_lost_node_stops_the_run_with_one_line_and_the_same_command_resumes(
     tmp_path: Path, shared_data_dir: Path
 ) -> None:
+    """A lost worker stops the run; the same command, stopped with SIGTERM while it trains, then
+    run again, resumes and finishes."""
     work_dir = tmp_path / "run"
     args = ["--output-dir", str(work_dir), "--shared-data", str(shared_data_dir), *TWO_RANK_BATCHES,
             "trainer.total_training_steps=3", "trainer.save_freq=1", "trainer.test_freq=-1"]
@@ -148,10 +194,11 @@ def test_a_lost_node_stops_the_run_with_one_line_and_the_same_command_resumes(
         assert len(lines) == 1 and lost in lines[0], head.output()[-4000:]
         assert latest_checkpoint(work_dir) >= 1
         worker.stop()
+        stop_head_while_training(cluster, args, work_dir, attempt=2)
         back = train_on_two_nodes(cluster, args, "back", RUN_TIMEOUT_S)
     assert back.code == 0, back.output[-4000:]
     assert latest_checkpoint(work_dir) == 3
-    assert 1 not in step_rows(back.output) and 3 in step_rows(back.output)  # resumed, not trained from the start  # resumed, not trained from the start
+    assert 1 not in step_rows(back.output) and 3 in step_rows(back.output)  # resumed, not trained from the start
 
 
 

@@ -102,3 +102,49 @@ def test_the_cli_names_the_signal_and_how_to_resume(monkeypatch: pytest.MonkeyPa
     name = signal.Signals(signum).name
     assert capsys.readouterr().err.strip().splitlines()[-1] == f"medu1: stopped by {name}; run the same command again to resume"
 
+
+
+#: A stand-in for verl's trainer (a GPU recipe cannot run here): it starts a child, and one in a
+#: process group of its own as Ray's workers are, then trains forever.
+STAND_IN_TRAINER = textwrap.dedent("""
+    import os, subprocess, time
+    subprocess.Popen(["sleep", "120"])
+    subprocess.Popen(["sleep", "120"], preexec_fn=os.setpgrp)
+    print("training", flush=True)
+    time.sleep(120)
+""")
+#: ``medu1`` whose command (``demo``, for its parser) runs ``launcher.run`` on the stand-in.
+GPU_PATH_DRIVER = textwrap.dedent("""
+    import sys
+    from med_u1 import cli, demo
+    from med_u1.training import launcher
+
+    def train(args):
+        args.on_interrupt = "run the same command again to resume"
+        return launcher.run(launcher.LaunchPlan(overrides=(), env={"PYTHONPATH": sys.argv[1]}))
+
+    launcher.TRAINER_MODULE = "stand_in_trainer"
+    demo.run_demo = train
+    sys.exit(cli.main(["demo", "--no-train"]))
+""")
+
+
+@pytest.mark.slow  # starts interpreters
+@pytest.mark.parametrize("signum,to_group", [(signal.SIGTERM, False), (signal.SIGHUP, True)])
+def test_a_gpu_recipes_launch_path_stops_its_trainer_session(tmp_path: Path, signum: int, to_group: bool) -> None:
+    """``launcher.run`` (GPU recipes, local or on a cluster) stops the trainer's whole session."""
+    (tmp_path / "stand_in_trainer.py").write_text(STAND_IN_TRAINER)
+    (tmp_path / "driver.py").write_text(GPU_PATH_DRIVER)
+    driver = subprocess.Popen([sys.executable, str(tmp_path / "driver.py"), str(tmp_path)], cwd=tmp_path,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    assert driver.stdout.readline().strip() == "training"
+    trainer = next(child.pid for child in psutil.Process(driver.pid).children() if "stand_in_trainer" in child.cmdline())
+    assert len(wait_for_members(trainer, 3)) == 3
+    if to_group:
+        os.killpg(driver.pid, signum)
+    else:
+        driver.send_signal(signum)
+    _, stderr = driver.communicate(timeout=90)
+    assert driver.returncode == 128 + signum
+    assert stderr.strip().splitlines()[-1] == f"medu1: stopped by {signal.Signals(signum).name}; run the same command again to resume"
+    assert session_members(trainer) == []

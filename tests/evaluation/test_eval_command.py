@@ -149,10 +149,10 @@ def test_vllm_backend_without_vllm_is_a_clear_error(tiny_model: Path, bench_dir:
 
 
 def start_eval(argv: list[str], stderr: int = subprocess.DEVNULL) -> subprocess.Popen:
-    """``medu1 eval`` in its own process, as a user starts it."""
+    """``medu1 eval`` in its own process and session, as a user or a batch job starts it."""
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     return subprocess.Popen([sys.executable, "-m", "med_u1.cli", *argv], env=env, cwd=REPO_ROOT,
-                            stdout=subprocess.DEVNULL, stderr=stderr, text=True)
+                            stdout=subprocess.DEVNULL, stderr=stderr, text=True, start_new_session=True)
 
 
 def wait_for_lines(process: subprocess.Popen, path: Path, lines: int, seconds: float = 240) -> None:
@@ -193,18 +193,30 @@ def test_a_killed_run_resumes_to_the_same_files(tiny_model: Path, bench_dir: Pat
 
 
 @pytest.mark.slow
-def test_ctrl_c_ends_with_130_and_says_how_to_resume(tiny_model: Path, bench_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum,to_group", [(signal.SIGINT, False), (signal.SIGTERM, True)])
+def test_a_stop_signal_ends_the_run_with_one_line_and_the_rerun_resumes(tiny_model: Path, bench_dir: Path,
+                                                                          tmp_path: Path, signum: int,
+                                                                          to_group: bool) -> None:
+    """Ctrl-C, or SIGTERM to the process group (a scheduler's stop; SIGHUP and SIGTERM to the command
+    alone take the same path: tests/test_processes.py, tests/training/cpu/test_stop.py)."""
     out = tmp_path / "run"
     argv = eval_argv(tiny_model, bench_dir, out, "--benchmarks", "mediq", "--limit", "6", "--max_tokens", "24",
                      "--batch_size", "1")
     process = start_eval(argv, stderr=subprocess.PIPE)
     generations = out / "generations.jsonl"
     wait_for_lines(process, generations, 1)
-    process.send_signal(signal.SIGINT)
+    if to_group:
+        os.killpg(process.pid, signum)
+    else:
+        process.send_signal(signum)
     _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 130
-    assert "run the same command again to resume" in stderr.strip().splitlines()[-1]
-    assert 1 <= len(read_jsonl(generations)) < 6
+    assert process.returncode == 128 + signum
+    what = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+    assert stderr.strip().splitlines()[-1].startswith(f"medu1: {what}; run the same command again to resume")
+    written = len(read_jsonl(generations))
+    assert 1 <= written < 6
+    assert medu1_main(argv) == 0
+    assert len(read_jsonl(generations)) == 6
 
 
 def test_a_model_that_fails_to_load_leaves_no_run_folder(tiny_model: Path, bench_dir: Path, tmp_path: Path,

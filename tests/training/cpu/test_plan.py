@@ -1,8 +1,9 @@
 """A CPU run killed with SIGKILL mid-run resumes from its checkpoint; each step's metrics are kept once.
 
 One 3-step cpu-smoke run (a checkpoint every step) is started as a user starts it,
-``medu1 train`` in its own process, and killed (the CLI and verl's trainer with its Ray
-processes, by process group) once verl has logged step 1; the same command then resumes it.
+``medu1 train`` in its own process, and ``medu1`` alone is killed with SIGKILL (as the
+out-of-memory killer does) once verl has logged step 1: verl's trainer, in a session of its
+own, must end with it rather than train on. The same command then resumes the run.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from med_u1.cli import main as medu1_main
+from med_u1.processes import STOP_GRACE_S, session_members
 from med_u1.training.commands import CHECKING_LINE
 from med_u1.training.cpu.plan import checkpoint_dir, read_step_metrics
 from med_u1.training.metrics import by_step, read_metrics_lines, trained
@@ -37,16 +40,21 @@ def logged_training_steps(path: Path) -> list[int]:
     return [step for step, metrics in by_step(read_metrics_lines(path)).items() if trained(metrics)]
 
 
-def kill_process_tree(process: subprocess.Popen) -> None:
-    """SIGKILL the CLI and, by process group, the trainer it started (whose Ray processes share its group)."""
-    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
-    trainers = [int(pid) for pid in children.read_text().split()] if children.exists() else []
-    for pid in trainers:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGKILL)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
+def kill_cli_alone(process: subprocess.Popen) -> None:
+    """SIGKILL ``medu1`` alone; the trainer's session (verl, Ray, its workers) must end within the
+    stop grace period, or it is killed and the test fails."""
+    trainers = psutil.Process(process.pid).children()
+    process.send_signal(signal.SIGKILL)
     process.wait(timeout=60)
+    deadline = time.monotonic() + STOP_GRACE_S + 60
+    left = [pid for trainer in trainers for pid in session_members(trainer.pid)]
+    while left and time.monotonic() < deadline:
+        time.sleep(1)
+        left = [pid for trainer in trainers for pid in session_members(trainer.pid)]
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    assert trainers and not left, "verl's trainer trained on after medu1 was killed"
 
 
 def run_until_first_step_then_kill(argv: list[str], work_dir: Path) -> None:
@@ -59,8 +67,10 @@ def run_until_first_step_then_kill(argv: list[str], work_dir: Path) -> None:
             assert process.poll() is None, f"the run ended (status {process.returncode}) before logging a step"
             assert time.monotonic() < deadline, "no step logged in time"
             time.sleep(0.2)
-    finally:
-        kill_process_tree(process)
+    except BaseException:
+        process.kill()  # its trainer ends with it
+        raise
+    kill_cli_alone(process)
 
 
 @pytest.fixture(scope="module")

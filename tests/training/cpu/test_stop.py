@@ -107,3 +107,23 @@ def test_a_run_stopped_with_sigterm_while_it_trains_ends_whole_and_stays_resumab
     decision = plan.stdout.splitlines()[0]
     # from the last checkpoint, or the one before when the last step's metrics were not logged yet
     assert any(f"a launch would resume from step {step} " in decision for step in (saved, saved - 1)), decision
+
+
+def test_sighup_to_the_demos_process_group_ends_its_training(tmp_path: Path) -> None:
+    """``medu1 demo`` trains through the same path: a closed terminal (SIGHUP to the group) while
+    verl starts ends the trainer's session with one line."""
+    work_dir, log = tmp_path / "demo", tmp_path / "stderr.txt"
+    shm_before = set(SHM_DIR.iterdir())
+    with log.open("w", encoding="utf-8") as stderr:
+        demo = subprocess.Popen([sys.executable, "-m", "med_u1.cli", "demo", "--work-dir", str(work_dir)], cwd=REPO_ROOT,
+                                env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, stdout=subprocess.DEVNULL,
+                                stderr=stderr, start_new_session=True)
+    trainer = trainer_session(demo)
+    wait_for_members(trainer, 3)  # Ray's processes are starting
+    os.killpg(demo.pid, signal.SIGHUP)
+    demo.wait(timeout=STOP_GRACE_S + 60)
+    assert session_members(trainer) == [], "processes of the trainer's session outlived the stopped demo"
+    assert demo.returncode == 128 + signal.SIGHUP
+    last_line = log.read_text(encoding="utf-8").strip().splitlines()[-1]
+    assert last_line.startswith("medu1: stopped by SIGHUP; run the same command again to resume"), last_line
+    assert set(SHM_DIR.iterdir()) - shm_before == set(), "files left in /dev/shm"

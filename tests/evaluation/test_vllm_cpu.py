@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 from importlib import metadata
 from pathlib import Path
@@ -99,24 +100,39 @@ def test_the_skip_is_said_once_in_one_line(warm_model: Path, bench_dir: Path, tm
     assert len(lines) == 1 and "\n" not in lines[0] and "medcalc" in lines[0] and "1536 tokens" in lines[0]
 
 
-def test_a_killed_vllm_run_loses_at_most_the_chunk_in_flight(runs: dict[str, Path], warm_model: Path, bench_dir: Path,
-                                                              tmp_path: Path) -> None:
-    resumed = tmp_path / "resumed"
-    process = start_eval(eval_argv(warm_model, bench_dir, resumed, *COMMON, *VLLM))
-    generations = resumed / "generations.jsonl"
-    wait_for_lines(process, generations, CHUNK, seconds=1200)  # vLLM's start-up (graph compilation) included
+def stop_while_generating(process, generations: Path, lines: int, stop) -> None:
+    """Once ``generations`` has ``lines`` lines, ``stop(process)``; the vLLM engine's processes and
+    their /dev/shm files must be gone within two minutes."""
+    wait_for_lines(process, generations, lines, seconds=1200)  # vLLM's start-up (graph compilation) included
     engine = psutil.Process(process.pid).children(recursive=True)
     engine_shm = {path for child in engine for path in mapped_files(child.pid)}
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    stop(process)
+    process.wait(timeout=180)
     _, left = psutil.wait_procs(engine, timeout=120)
     for child in left:
         child.kill()
-    assert engine and not left, "vLLM's engine processes should end with the killed run"
+    assert engine and not left, "vLLM's engine processes should end with the stopped run"
     assert engine_shm and not any(path.exists() for path in engine_shm)
+
+
+def test_a_stopped_or_killed_vllm_run_loses_at_most_the_chunk_in_flight(runs: dict[str, Path], warm_model: Path,
+                                                                        bench_dir: Path, tmp_path: Path) -> None:
+    """SIGTERM to the run's process group (a scheduler's stop), then ``kill -9`` of the resumed run."""
+    resumed = tmp_path / "resumed"
+    argv = eval_argv(warm_model, bench_dir, resumed, *COMMON, *VLLM)
+    generations = resumed / "generations.jsonl"
     whole = (runs["vllm"] / "generations.jsonl").read_bytes()
+
+    process = start_eval(argv)
+    stop_while_generating(process, generations, CHUNK, lambda p: os.killpg(p.pid, signal.SIGTERM))
+    assert process.returncode == 128 + signal.SIGTERM
+    stopped_at = generations.read_bytes().count(b"\n")
+    assert CHUNK <= stopped_at < whole.count(b"\n")
+
+    process = start_eval(argv)
+    stop_while_generating(process, generations, stopped_at + CHUNK, lambda p: p.send_signal(signal.SIGKILL))
     written = generations.read_bytes().count(b"\n")
-    assert CHUNK <= written < whole.count(b"\n")
-    assert medu1_main(eval_argv(warm_model, bench_dir, resumed, *COMMON, *VLLM)) == 0
+    assert stopped_at + CHUNK <= written < whole.count(b"\n")
+    assert medu1_main(argv) == 0
     assert generations.read_bytes() == whole
     assert (resumed / "scores.jsonl").read_bytes() == (runs["vllm"] / "scores.jsonl").read_bytes()

@@ -1,4 +1,4 @@
-"""Atomic file writes: a temporary file beside the target, then a rename.
+"""Atomic file writes: a temporary file beside the target, then a rename; and a file's SHA-256.
 
 A reader never sees half a file, an interrupted job leaves the previous output intact, and
 the output gets the permissions any new file of the user gets (``0o666`` less the umask),
@@ -7,6 +7,7 @@ not the ``0o600`` of :func:`tempfile.mkstemp`. Every output of Med-U1 goes throu
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -56,3 +57,12 @@ def write_jsonl_atomic(path: str | Path, rows: Iterable[dict]) -> None:
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
 
     write_atomic(path, write)
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes, read a megabyte at a time."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

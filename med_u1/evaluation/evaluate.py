@@ -16,7 +16,8 @@ from med_u1.evaluation import benchmarks as bench
 from med_u1.evaluation.backends import (
     DEFAULT_BATCH_SIZES, EngineSettings, Request, context_length, load_tokenizer, make_backend, prompt_ids,
 )
-from med_u1.evaluation.items import Item, file_sha256, load_items
+from med_u1.evaluation.items import Item, load_items
+from med_u1.io import file_sha256
 from med_u1.evaluation.rundir import METRICS, PLOTS, REPORT, SCORES, RunDir, key_of
 from med_u1.evaluation.sampling import Sampling
 from med_u1.evaluation.scoring import ANSWER_FROM

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,15 +37,6 @@ class Item:
             self.item_id, messages, self.data_source,
             self.reward_model, {**self.extra_info, "num_tokens": num_tokens},
         )
-
-
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load_items(path: Path, limit: int | None = None) -> list[Item]:

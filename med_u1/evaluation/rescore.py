@@ -22,7 +22,8 @@ from typing import Any, Sequence
 from med_u1.data.budget_sentence import last_budget
 from med_u1.errors import UserError, no_rows_error
 from med_u1.evaluation.benchmarks import BY_DATA_SOURCE
-from med_u1.evaluation.items import Item, file_sha256, load_items
+from med_u1.evaluation.items import Item, load_items
+from med_u1.io import file_sha256
 from med_u1.evaluation.rundir import GENERATIONS, RunDir, read_jsonl_rows
 from med_u1.evaluation.scoring import ANSWER_FROM
 

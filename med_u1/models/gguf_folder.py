@@ -12,7 +12,6 @@ interrupted conversion leaves no folder that looks complete.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -24,7 +23,7 @@ from importlib import metadata
 from pathlib import Path
 
 from med_u1.errors import UserError
-from med_u1.io import current_umask, write_json_atomic
+from med_u1.io import current_umask, file_sha256, write_json_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -64,15 +63,6 @@ def check_gguf(path: str | Path) -> Path:
     if magic != GGUF_MAGIC:
         raise UserError(f"{path}: not a GGUF file (it does not start with the bytes 'GGUF')")
     return path
-
-
-def sha256_of(path: Path) -> str:
-    """The file's SHA-256, hex."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_gguf_facts(path: Path) -> GGUFFacts:
@@ -120,7 +110,7 @@ def convert_gguf(path: str | Path, out: Path, *, package: dict[str, str] | None 
     this file's conversion (nothing done). ``package`` (name, version) is recorded as the file's
     origin. An existing ``out`` of anything else is refused unless ``replace``."""
     path = check_gguf(path)
-    digest = sha256_of(path)
+    digest = file_sha256(path)
     if recorded_sha256(out) == digest:
         logger.info("%s already holds the conversion of %s", out, path.name)
         return False

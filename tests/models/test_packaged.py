@@ -11,6 +11,7 @@ import pytest
 
 from med_u1.cli import main as medu1_main
 from med_u1.models import gguf_folder, packaged
+from med_u1.io import file_sha256
 from med_u1.models.gguf_folder import SOURCE_RECORD
 from med_u1.models.packaged import CACHE_ENV, SMOLLM2, cache_root
 
@@ -66,7 +67,7 @@ def test_a_changed_gguf_replaces_the_cached_folder(installed_tiny: Path, cache: 
     monkeypatch.setattr(gguf_folder, "write_model_folder", lambda path, work: {"gguf_file": path.name})
     assert medu1_main(["model", "smollm2"]) == 0
     assert capsys.readouterr().out == f"{folder}\n"
-    assert gguf_folder.recorded_sha256(folder) == gguf_folder.sha256_of(installed_tiny)
+    assert gguf_folder.recorded_sha256(folder) == file_sha256(installed_tiny)
     assert sorted(path.name for path in folder.parent.iterdir()) == [SMOLLM2.folder]
 
 

@@ -126,7 +126,7 @@ def run_logged(
         log.flush()
         phases = StartupPhases(log_path, log.tell())
         process = start_session(plan.command, env={**os.environ, **plan.env}, cwd=cwd, stdout=log,
-                              stderr=subprocess.STDOUT)
+                                stderr=subprocess.STDOUT)
         address = cluster_address(plan.overrides)
         cluster_watch = contextlib.ExitStack()  # on a Ray cluster: placement.json, stop on a lost node
         cluster_watch.enter_context(watching(address, process, cwd, log))
